@@ -1,0 +1,50 @@
+using System.Security.Claims;
+using RealtimeSync.Shared.Auth;
+
+namespace RealtimeSync.Admin.Services;
+
+/// <summary>Checks backoffice credentials. Implemented by the host (the admin never touches the database).</summary>
+public interface IAdminAccounts
+{
+    /// <summary>The account when the password matches, otherwise null (no hint which part was wrong).</summary>
+    Task<AdminAccount?> VerifyAsync(string userName, string password, CancellationToken ct = default);
+}
+
+public sealed record AdminAccount(string Id, string UserName, string Role, string TenantId)
+{
+    /// <summary>The cookie principal for this account.</summary>
+    public ClaimsPrincipal ToPrincipal(string authenticationType) => new(new ClaimsIdentity(
+        [
+            new Claim(ClaimNames.Subject, Id),
+            new Claim(ClaimTypes.Name, UserName),
+            new Claim(ClaimTypes.Role, Role),
+            new Claim(ClaimNames.Tenant, TenantId),
+        ],
+        authenticationType));
+}
+
+/// <summary>What the Dashboard shows about this node. Implemented by the host.</summary>
+public interface INodeStatusSource
+{
+    Task<NodeStatus> GetAsync(CancellationToken ct = default);
+}
+
+public sealed record NodeStatus(
+    string NodeId,
+    string Version,
+    DateTimeOffset StartedAt,
+    string Mode,
+    IReadOnlyList<AdapterStatus> Adapters,
+    DateTimeOffset CheckedAt);
+
+/// <param name="Name">database, redis, blobs…</param>
+/// <param name="Kind">The implementation in use (sqlite, postgresql, in-process, redis, local, s3).</param>
+public sealed record AdapterStatus(string Name, string Kind, AdapterState State, string Description);
+
+public enum AdapterState
+{
+    Healthy,
+    Degraded,
+    Unhealthy,
+    NotConfigured,
+}

@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc;
+using Radzen;
+using RealtimeSync.Admin;
+using RealtimeSync.Admin.Services;
+
+namespace RealtimeSync.Hub.Backoffice;
+
+public static class BackofficeSetup
+{
+    /// <summary>The Blazor Server backoffice from src/Admin.Blazor, with Radzen (Material theme).</summary>
+    public static WebApplicationBuilder AddBackoffice(this WebApplicationBuilder builder)
+    {
+        // Serves _content/* of Radzen and the admin library from their packages in every environment,
+        // not only Development (`dotnet run` without a launch profile runs as Production).
+        builder.WebHost.UseStaticWebAssets();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddRadzenComponents();
+        builder.Services.AddScoped<IAdminAccounts, AdminAccounts>();
+        builder.Services.AddScoped<INodeStatusSource, NodeStatusSource>();
+        return builder;
+    }
+
+    public static WebApplication MapBackoffice(this WebApplication app)
+    {
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapPost("/account/logout", SignOutAsync).ExcludeFromDescription();
+        return app;
+    }
+
+    // [FromForm] makes the endpoint validate the antiforgery token the layout's form carries.
+    private static async Task<IResult> SignOutAsync(HttpContext context, [FromForm] string? returnUrl)
+    {
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return TypedResults.LocalRedirect("/login");
+    }
+}

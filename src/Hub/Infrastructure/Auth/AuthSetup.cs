@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+
+namespace RealtimeSync.Hub.Infrastructure.Auth;
+
+public static class AuthSetup
+{
+    /// <summary>Policy for every /api route: a valid bearer token (the admin cookie is not accepted there).</summary>
+    public const string ApiPolicy = "api";
+
+    /// <summary>Cookie login for the admin; JWT bearer (HS256) for the API and subscribers.</summary>
+    public static WebApplicationBuilder AddAuth(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<SigningKeys>();
+        builder.Services.AddSingleton<TokenIssuer>();
+
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(options =>
+            {
+                options.LoginPath = "/login";
+                options.AccessDeniedPath = "/login";
+                options.Cookie.Name = "rs.admin";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.ExpireTimeSpan = TimeSpan.FromHours(8);
+                options.SlidingExpiration = true;
+            })
+            .AddJwtBearer(options => options.MapInboundClaims = false);
+
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<TokenIssuer>((options, issuer) => options.TokenValidationParameters = issuer.ValidationParameters());
+
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicy, policy => policy
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+                .RequireAuthenticatedUser());
+        return builder;
+    }
+
+}

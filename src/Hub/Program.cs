@@ -1,0 +1,47 @@
+using RealtimeSync.Hub.Backoffice;
+using RealtimeSync.Hub.Cli;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Health;
+using RealtimeSync.Hub.Infrastructure.Hosting;
+using RealtimeSync.Hub.Infrastructure.Http;
+using RealtimeSync.Hub.Infrastructure.Logging;
+using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Infrastructure.Storage;
+using RealtimeSync.Hub.Tenants;
+
+var (command, hostArgs) = args is ["token", .. var rest] ? ("token", rest) : (null, args);
+var builder = WebApplication.CreateBuilder(HostSetup.Options(hostArgs)).AddProductSettings();
+
+if (command == "token")
+{
+    return TokenCommand.Run(hostArgs, builder.Configuration, Console.Out, Console.Error);
+}
+
+builder.AddStructuredLogging()
+    .AddHttpConventions()
+    .AddPersistence()
+    .AddBlobStorage()
+    .AddHealth()
+    .AddAuth()
+    .AddBackoffice();
+
+var app = builder.Build();
+await app.InitializeDatabaseAsync();
+
+app.UseHttpConventions();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapOpenApi();
+app.MapHealth();
+app.MapBlobDownloads();
+app.MapTenants();
+app.MapBackoffice();
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Declared so the test host (WebApplicationFactory&lt;Program&gt;) can reference the entry point.</summary>
+public partial class Program;

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Shared.Tenancy;
+
+namespace RealtimeSync.Hub.Tenants;
+
+public static class TenantsApi
+{
+    /// <summary>Backoffice entity types every tenant gets unless configured otherwise (<c>Entities:Types</c>).</summary>
+    public static readonly string[] DefaultEntityTypes = ["settings", "team", "services", "solutions"];
+
+    /// <summary>
+    /// The /api/tenants/{tenant} group: bearer token required (401), token tenant must match (403).
+    /// Later features hang their routes off <see cref="MapTenantGroup"/>.
+    /// </summary>
+    public static RouteGroupBuilder MapTenantGroup(this IEndpointRouteBuilder app) =>
+        app.MapGroup("/api/tenants/{tenant}")
+            .RequireAuthorization(AuthSetup.ApiPolicy)
+            .AddEndpointFilter<TenantAccessFilter>()
+            .WithTags("Tenants");
+
+    public static IEndpointRouteBuilder MapTenants(this IEndpointRouteBuilder app)
+    {
+        app.MapTenantGroup().MapGet("/", GetTenantAsync).WithName("GetTenant");
+        return app;
+    }
+
+    public static async Task<Results<Ok<TenantDto>, ProblemHttpResult>> GetTenantAsync(string tenant, RealtimeSyncDb db, IConfiguration configuration, CancellationToken ct)
+    {
+        var row = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenant, ct);
+        if (row is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown tenant", detail: $"There is no tenant '{tenant}'.");
+        }
+
+        var types = configuration.GetSection("Entities:Types").Get<string[]>() is { Length: > 0 } configured ? configured : DefaultEntityTypes;
+        return TypedResults.Ok(new TenantDto(row.Id, row.Name, types));
+    }
+}

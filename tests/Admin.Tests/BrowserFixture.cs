@@ -1,0 +1,68 @@
+using Microsoft.Playwright;
+using RealtimeSync.Testing;
+
+namespace RealtimeSync.Admin.Tests;
+
+/// <summary>
+/// One production-mode host (PostgreSQL, Redis, S3 on the real test servers) on a real port, and
+/// Debian's Chromium driven by Playwright. Playwright's own browser download is never used.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private PostgresDatabase? database;
+
+    public HubApp App { get; private set; } = null!;
+
+    public IPlaywright Playwright { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string NodeId { get; } = $"admin-test-{Guid.NewGuid().ToString("N")[..6]}";
+
+    public async Task InitializeAsync()
+    {
+        database = await TestServers.CreatePostgresDatabaseAsync();
+        var settings = TestServers.S3Settings();
+        settings["ConnectionStrings:Postgres"] = database.ConnectionString;
+        settings["Redis:Configuration"] = TestServers.Redis;
+        settings["Node:Id"] = NodeId;
+        App = new HubApp(settings, realServer: true);
+
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = TestServers.Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>A fresh browser profile (no cookies) whose console errors are collected.</summary>
+    public async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = App.Address.ToString().TrimEnd('/') });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        return (context, page, errors);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Browser.DisposeAsync();
+        Playwright.Dispose();
+        await App.DisposeAsync();
+        if (database is not null)
+        {
+            await database.DisposeAsync();
+        }
+    }
+}

@@ -1,5 +1,6 @@
 using RealtimeSync.Hub.Backoffice;
 using RealtimeSync.Hub.Cli;
+using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Health;
 using RealtimeSync.Hub.Infrastructure.Hosting;
@@ -7,6 +8,7 @@ using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Logging;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
+using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Hub.Tenants;
 
 var (command, hostArgs) = args is ["token", .. var rest] ? ("token", rest) : (null, args);
@@ -23,10 +25,13 @@ builder.AddStructuredLogging()
     .AddBlobStorage()
     .AddHealth()
     .AddAuth()
+    .AddRealtime()
+    .AddEntities()
     .AddBackoffice();
 
 var app = builder.Build();
 await app.InitializeDatabaseAsync();
+await app.SeedDemoContentAsync();
 
 app.UseHttpConventions();
 app.UseStaticFiles();
@@ -38,6 +43,9 @@ app.MapOpenApi();
 app.MapHealth();
 app.MapBlobDownloads();
 app.MapTenants();
+app.MapEntities();
+app.MapRealtime();
+app.MapDemo();
 app.MapBackoffice();
 
 await app.RunAsync();

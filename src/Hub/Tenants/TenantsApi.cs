@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Shared.Tenancy;
@@ -8,9 +9,6 @@ namespace RealtimeSync.Hub.Tenants;
 
 public static class TenantsApi
 {
-    /// <summary>Backoffice entity types every tenant gets unless configured otherwise (<c>Entities:Types</c>).</summary>
-    public static readonly string[] DefaultEntityTypes = ["settings", "team", "services", "solutions"];
-
     /// <summary>
     /// The /api/tenants/{tenant} group: bearer token required (401), token tenant must match (403).
     /// Later features hang their routes off <see cref="MapTenantGroup"/>.
@@ -27,7 +25,7 @@ public static class TenantsApi
         return app;
     }
 
-    public static async Task<Results<Ok<TenantDto>, ProblemHttpResult>> GetTenantAsync(string tenant, RealtimeSyncDb db, IConfiguration configuration, CancellationToken ct)
+    public static async Task<Results<Ok<TenantDto>, ProblemHttpResult>> GetTenantAsync(string tenant, RealtimeSyncDb db, EntityTypes types, CancellationToken ct)
     {
         var row = await db.Tenants.AsNoTracking().FirstOrDefaultAsync(t => t.Id == tenant, ct);
         if (row is null)
@@ -35,7 +33,6 @@ public static class TenantsApi
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown tenant", detail: $"There is no tenant '{tenant}'.");
         }
 
-        var types = configuration.GetSection("Entities:Types").Get<string[]>() is { Length: > 0 } configured ? configured : DefaultEntityTypes;
-        return TypedResults.Ok(new TenantDto(row.Id, row.Name, types));
+        return TypedResults.Ok(new TenantDto(row.Id, row.Name, types.Current.For(tenant).Select(t => t.Name).ToList()));
     }
 }

@@ -17,6 +17,9 @@ public abstract class PersistenceSuite : IAsyncLifetime
 
     protected abstract string Provider { get; }
 
+    /// <summary>Drops every table, as on a brand-new database.</summary>
+    protected abstract Task ResetSchemaAsync(RealtimeSyncDb db);
+
     private Dictionary<string, string?> database = [];
 
     public async Task InitializeAsync() => database = await CreateDatabaseAsync();
@@ -88,12 +91,7 @@ public abstract class PersistenceSuite : IAsyncLifetime
         {
             var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
             // back to an empty schema, as on a brand-new database
-            foreach (var table in new[] { "data_protection_keys", "users", "tenants", "schema_migrations" })
-            {
-#pragma warning disable EF1002 // table names are the constants above
-                await db.Database.ExecuteSqlRawAsync($"DROP TABLE {table}");
-#pragma warning restore EF1002
-            }
+            await ResetSchemaAsync(db);
         }
 
         var runs = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
@@ -157,6 +155,22 @@ public sealed class SqlitePersistenceTests : PersistenceSuite
 
     protected override string Provider => "Sqlite";
 
+    protected override async Task ResetSchemaAsync(RealtimeSyncDb db)
+    {
+        await db.Database.OpenConnectionAsync();
+        await db.Database.ExecuteSqlRawAsync("PRAGMA foreign_keys = OFF");
+        var tables = await db.Database.SqlQueryRaw<string>("SELECT name AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").ToListAsync();
+        foreach (var table in tables)
+        {
+#pragma warning disable EF1002 // names come from sqlite_master
+            await db.Database.ExecuteSqlRawAsync($"DROP TABLE \"{table}\"");
+#pragma warning restore EF1002
+        }
+
+        await db.Database.ExecuteSqlRawAsync("PRAGMA foreign_keys = ON");
+        await db.Database.CloseConnectionAsync();
+    }
+
     protected override Task<Dictionary<string, string?>> CreateDatabaseAsync() =>
         Task.FromResult(new Dictionary<string, string?> { ["Storage:DataPath"] = folder });
 }
@@ -166,6 +180,9 @@ public sealed class PostgresPersistenceTests : PersistenceSuite
     private PostgresDatabase? database;
 
     protected override string Provider => "Postgres";
+
+    protected override Task ResetSchemaAsync(RealtimeSyncDb db) =>
+        db.Database.ExecuteSqlRawAsync("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
 
     protected override async Task<Dictionary<string, string?>> CreateDatabaseAsync()
     {

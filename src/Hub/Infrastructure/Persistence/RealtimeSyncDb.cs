@@ -14,6 +14,12 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
 
     public DbSet<DataProtectionKeyRow> DataProtectionKeys => Set<DataProtectionKeyRow>();
 
+    public DbSet<EntityRow> Entities => Set<EntityRow>();
+
+    public DbSet<ChangeRow> Changes => Set<ChangeRow>();
+
+    public DbSet<TenantCounterRow> TenantCounters => Set<TenantCounterRow>();
+
     protected override void OnModelCreating(ModelBuilder model)
     {
         model.Entity<TenantRow>(e =>
@@ -34,6 +40,47 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
             e.Property(x => x.Role).HasColumnName("role");
             e.Property(x => x.TenantId).HasColumnName("tenant_id");
             e.Property(x => x.CreatedAt).HasColumnName("created_at");
+        });
+        model.Entity<EntityRow>(e =>
+        {
+            e.ToTable("entities");
+            e.HasKey(x => new { x.TenantId, x.EntityType, x.Id });
+            e.Property(x => x.TenantId).HasColumnName("tenant_id");
+            e.Property(x => x.EntityType).HasColumnName("entity_type");
+            e.Property(x => x.Id).HasColumnName("id");
+            e.Property(x => x.Version).HasColumnName("version");
+            e.Property(x => x.Fields).HasColumnName("fields");
+            e.Property(x => x.FieldVersions).HasColumnName("field_versions");
+            e.Property(x => x.Deleted).HasColumnName("deleted");
+            e.Property(x => x.DeletedAt).HasColumnName("deleted_at");
+            e.Property(x => x.DeletedBy).HasColumnName("deleted_by");
+            e.Property(x => x.CreatedAt).HasColumnName("created_at");
+            e.Property(x => x.CreatedBy).HasColumnName("created_by");
+            e.Property(x => x.UpdatedAt).HasColumnName("updated_at");
+            e.Property(x => x.UpdatedBy).HasColumnName("updated_by");
+        });
+        model.Entity<ChangeRow>(e =>
+        {
+            e.ToTable("changes");
+            e.HasKey(x => new { x.TenantId, x.Seq });
+            e.Property(x => x.TenantId).HasColumnName("tenant_id");
+            e.Property(x => x.Seq).HasColumnName("seq").ValueGeneratedNever();
+            e.Property(x => x.EntityType).HasColumnName("entity_type");
+            e.Property(x => x.EntityId).HasColumnName("entity_id");
+            e.Property(x => x.Operation).HasColumnName("operation");
+            e.Property(x => x.Version).HasColumnName("version");
+            e.Property(x => x.Changed).HasColumnName("changed");
+            e.Property(x => x.Conflicts).HasColumnName("conflicts");
+            e.Property(x => x.Actor).HasColumnName("actor");
+            e.Property(x => x.Origin).HasColumnName("origin");
+            e.Property(x => x.OccurredAt).HasColumnName("occurred_at");
+        });
+        model.Entity<TenantCounterRow>(e =>
+        {
+            e.ToTable("tenant_counters");
+            e.HasKey(x => x.TenantId);
+            e.Property(x => x.TenantId).HasColumnName("tenant_id");
+            e.Property(x => x.LastSeq).HasColumnName("last_seq");
         });
         model.Entity<DataProtectionKeyRow>(e =>
         {
@@ -77,4 +124,70 @@ public sealed class UserRow
     public required string TenantId { get; init; }
 
     public DateTimeOffset CreatedAt { get; init; }
+}
+
+public sealed class EntityRow
+{
+    public required string TenantId { get; init; }
+
+    public required string EntityType { get; init; }
+
+    public required string Id { get; init; }
+
+    public long Version { get; set; }
+
+    /// <summary>JSON object of field values.</summary>
+    public required string Fields { get; set; }
+
+    /// <summary>JSON object: field → entity version that last changed it.</summary>
+    public required string FieldVersions { get; set; }
+
+    public bool Deleted { get; set; }
+
+    public DateTimeOffset? DeletedAt { get; set; }
+
+    public string? DeletedBy { get; set; }
+
+    public DateTimeOffset CreatedAt { get; init; }
+
+    public required string CreatedBy { get; init; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public required string UpdatedBy { get; set; }
+}
+
+public sealed class ChangeRow
+{
+    public required string TenantId { get; init; }
+
+    public long Seq { get; init; }
+
+    public required string EntityType { get; init; }
+
+    public required string EntityId { get; init; }
+
+    /// <summary>create | update | delete.</summary>
+    public required string Operation { get; init; }
+
+    public long Version { get; init; }
+
+    /// <summary>JSON object of the changed fields with their new values (null = cleared).</summary>
+    public required string Changed { get; init; }
+
+    /// <summary>JSON array of conflicting field names that last-writer-wins overwrote, or null.</summary>
+    public string? Conflicts { get; init; }
+
+    public required string Actor { get; init; }
+
+    public required string Origin { get; init; }
+
+    public DateTimeOffset OccurredAt { get; init; }
+}
+
+public sealed class TenantCounterRow
+{
+    public required string TenantId { get; init; }
+
+    public long LastSeq { get; init; }
 }

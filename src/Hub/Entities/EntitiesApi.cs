@@ -1,0 +1,370 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Tenants;
+using RealtimeSync.Shared.Auth;
+using RealtimeSync.Shared.Entities;
+using RealtimeSync.Shared.Sync;
+
+namespace RealtimeSync.Hub.Entities;
+
+/// <summary><c>/api/tenants/{tenant}/entities/{type}</c>: list, get, create, merge-patch, soft delete, changes.</summary>
+public static partial class EntitiesApi
+{
+    public const int MaxPageSize = 500;
+    public const int DefaultPageSize = 100;
+
+    public static IEndpointRouteBuilder MapEntities(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapTenantGroup().MapGroup("/entities/{type}").WithTags("Entities");
+        group.MapGet("/", ListAsync).WithName("ListEntities");
+        group.MapGet("/changes", ChangesAsync).WithName("EntityChanges");
+        group.MapGet("/{id}", GetAsync).WithName("GetEntity");
+        group.MapPost("/", CreateAsync).WithName("CreateEntity").Accepts<JsonObject>("application/json");
+        group.MapPatch("/{id}", PatchAsync).WithName("PatchEntity").Accepts<JsonObject>("application/json");
+        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteEntity");
+        return app;
+    }
+
+    public static async Task<Results<Ok<EntityPage>, ProblemHttpResult, ValidationProblem>> ListAsync(
+        string tenant, string type, string? after, int? limit, string? field, string? equals, bool? includeDeleted,
+        EntityTypes types, EntityStore store, CancellationToken ct)
+    {
+        if (types.Current.Find(tenant, type) is null)
+        {
+            return UnknownType(type);
+        }
+
+        if (limit is < 1 or > MaxPageSize)
+        {
+            return Invalid("limit", $"must be between 1 and {MaxPageSize}");
+        }
+
+        if (field is not null && equals is null)
+        {
+            return Invalid("equals", "is required with field");
+        }
+
+        return TypedResults.Ok(await store.ListAsync(tenant, type, after, limit ?? DefaultPageSize, field, equals, includeDeleted ?? false, ct));
+    }
+
+    public static async Task<Results<Ok<EntityDto>, ProblemHttpResult>> GetAsync(
+        string tenant, string type, string id, EntityTypes types, EntityStore store, HttpResponse response, CancellationToken ct)
+    {
+        if (types.Current.Find(tenant, type) is null)
+        {
+            return UnknownType(type);
+        }
+
+        var entity = await store.GetAsync(tenant, type, id, ct);
+        if (entity is null || entity.Deleted)
+        {
+            return NotFound(type, id);
+        }
+
+        response.Headers.ETag = ETag(entity.Version);
+        return TypedResults.Ok(entity);
+    }
+
+    public static async Task<Results<Ok<ChangePage>, ProblemHttpResult, ValidationProblem>> ChangesAsync(
+        string tenant, string type, string? cursor, int? limit, EntityTypes types, EntityStore store, CancellationToken ct)
+    {
+        if (types.Current.Find(tenant, type) is null)
+        {
+            return UnknownType(type);
+        }
+
+        if (!ChangeCursor.TryDecode(cursor, out var after))
+        {
+            return Invalid("cursor", "is not a cursor returned by this API");
+        }
+
+        if (limit is < 1 or > MaxPageSize)
+        {
+            return Invalid("limit", $"must be between 1 and {MaxPageSize}");
+        }
+
+        var (changes, more) = await store.ChangesAsync(tenant, after, limit ?? DefaultPageSize, type, ct);
+        return TypedResults.Ok(new ChangePage(changes, ChangeCursor.Encode(changes.Count > 0 ? changes[^1].Seq : after), more));
+    }
+
+    public static async Task<Results<Created<EntityWriteResponse>, ProblemHttpResult, ValidationProblem>> CreateAsync(
+        string tenant, string type, HttpContext http, EntityTypes types, EntityStore store, RealtimeSyncDb db, CancellationToken ct)
+    {
+        if (Forbidden(http.User) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (types.Current.Find(tenant, type) is not { } schema)
+        {
+            return UnknownType(type);
+        }
+
+        var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        var (patch, errors) = ParsePatch(body!, http.Request, creating: true);
+        string id;
+        if (schema.Singleton)
+        {
+            id = EntityTypeSchema.SingletonId;
+            if (body!["id"] is { } given && given.ToString() != id)
+            {
+                errors["id"] = [$"{type} has one entity per tenant; its id is '{id}'"];
+            }
+        }
+        else if (body!["id"] is null)
+        {
+            id = Guid.NewGuid().ToString("N");
+        }
+        else if (body["id"]!.GetValueKind() != JsonValueKind.String || !IdPattern().IsMatch(body["id"]!.GetValue<string>()))
+        {
+            errors["id"] = ["must be 1-100 characters of letters, digits, '.', '_' or '-'"];
+            id = "";
+        }
+        else
+        {
+            id = body["id"]!.GetValue<string>();
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (!await db.Tenants.AnyAsync(t => t.Id == tenant, ct))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown tenant", detail: $"There is no tenant '{tenant}'.");
+        }
+
+        var outcome = await store.CreateAsync(tenant, schema, id, patch!, Who(http.User), ct);
+        switch (outcome.Status)
+        {
+            case WriteStatus.Created:
+                http.Response.Headers.ETag = ETag(outcome.Entity!.Version);
+                return TypedResults.Created($"/api/tenants/{tenant}/entities/{type}/{id}", Response("created", outcome));
+            case WriteStatus.AlreadyExists:
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Entity exists",
+                    detail: $"{type} '{id}' already exists; PATCH it with its version.", extensions: new Dictionary<string, object?> { ["field"] = "id", ["server"] = outcome.Entity });
+            default:
+                return TypedResults.ValidationProblem(ToDictionary(outcome.Errors));
+        }
+    }
+
+    public static async Task<Results<Ok<EntityWriteResponse>, ProblemHttpResult, ValidationProblem>> PatchAsync(
+        string tenant, string type, string id, HttpContext http, EntityTypes types, EntityStore store, CancellationToken ct)
+    {
+        if (Forbidden(http.User) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (types.Current.Find(tenant, type) is not { } schema)
+        {
+            return UnknownType(type);
+        }
+
+        var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        var (patch, errors) = ParsePatch(body!, http.Request, creating: false);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var outcome = await store.UpdateAsync(tenant, schema, id, patch!, Who(http.User), ct);
+        switch (outcome.Status)
+        {
+            case WriteStatus.Applied:
+            case WriteStatus.NoChange:
+                http.Response.Headers.ETag = ETag(outcome.Entity!.Version);
+                return TypedResults.Ok(Response(outcome.Status == WriteStatus.Applied ? "applied" : "no-change", outcome));
+            case WriteStatus.NotFound:
+                return NotFound(type, id);
+            case WriteStatus.Conflict:
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "Edit conflict",
+                    detail: $"Since version {patch!.BaseVersion}, someone else changed: {string.Join(", ", outcome.Merge!.Conflicts.Select(c => c.Field))}.",
+                    extensions: new Dictionary<string, object?>
+                    {
+                        ["conflicts"] = outcome.Merge.Conflicts,
+                        ["server"] = outcome.Entity,
+                    });
+            default:
+                return TypedResults.ValidationProblem(ToDictionary(outcome.Errors));
+        }
+    }
+
+    public static async Task<Results<Ok<EntityWriteResponse>, ProblemHttpResult, ValidationProblem>> DeleteAsync(
+        string tenant, string type, string id, HttpContext http, EntityTypes types, EntityStore store, CancellationToken ct)
+    {
+        if (Forbidden(http.User) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (types.Current.Find(tenant, type) is null)
+        {
+            return UnknownType(type);
+        }
+
+        long? baseVersion = null;
+        if (http.Request.Headers.IfMatch.Count > 0)
+        {
+            if (ParseETag(http.Request.Headers.IfMatch.ToString()) is not { } parsed)
+            {
+                return Invalid("If-Match", "must be an entity ETag such as \"3\"");
+            }
+
+            baseVersion = parsed;
+        }
+
+        var outcome = await store.DeleteAsync(tenant, type, id, baseVersion, Who(http.User), ct);
+        return outcome.Status switch
+        {
+            WriteStatus.Deleted => TypedResults.Ok(Response("deleted", outcome)),
+            WriteStatus.Conflict => TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Entity changed",
+                detail: $"{type} '{id}' is at version {outcome.Entity!.Version}, not {baseVersion}.", extensions: new Dictionary<string, object?> { ["server"] = outcome.Entity }),
+            _ => NotFound(type, id),
+        };
+    }
+
+    /// <summary>Reads a JSON object body; malformed or non-object JSON is a 400 problem naming "body".</summary>
+    private static async Task<(JsonObject? Body, ProblemHttpResult? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "JSON expected",
+                detail: "Send the body as application/json.", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
+        }
+
+        try
+        {
+            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+            return node is JsonObject body
+                ? (body, null)
+                : (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid body", detail: "The body must be a JSON object.", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
+        }
+        catch (JsonException e)
+        {
+            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON",
+                detail: $"The body is not valid JSON: {e.Message}", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
+        }
+    }
+
+    /// <summary>
+    /// <c>{ "fields": { ... }, "baseVersion": n }</c>; the base version may instead come from If-Match
+    /// (both given and different is an error).
+    /// </summary>
+    private static (EntityPatch? Patch, Dictionary<string, string[]> Errors) ParsePatch(JsonObject body, HttpRequest request, bool creating)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var fields = new Dictionary<string, JsonNode?>();
+        if (body["fields"] is JsonObject given)
+        {
+            foreach (var (name, value) in given)
+            {
+                fields[name] = value?.GetValueKind() == JsonValueKind.Null ? null : value;
+            }
+        }
+        else
+        {
+            errors["fields"] = ["must be a JSON object of field values"];
+        }
+
+        foreach (var extra in body.Select(p => p.Key).Where(k => k is not ("fields" or "baseVersion" or "id")))
+        {
+            errors[extra] = ["is not a known property (send field values inside \"fields\")"];
+        }
+
+        long? baseVersion = null;
+        if (body.TryGetPropertyValue("baseVersion", out var version) && version is not null)
+        {
+            if (version.GetValueKind() == JsonValueKind.Number && version.AsValue().TryGetValue<long>(out var v) && v >= 0)
+            {
+                baseVersion = v;
+            }
+            else
+            {
+                errors["baseVersion"] = ["must be a whole number >= 0"];
+            }
+        }
+
+        if (!creating && request.Headers.IfMatch.Count > 0)
+        {
+            if (ParseETag(request.Headers.IfMatch.ToString()) is not { } fromHeader)
+            {
+                errors["If-Match"] = ["must be an entity ETag such as \"3\""];
+            }
+            else if (baseVersion is not null && baseVersion != fromHeader)
+            {
+                errors["baseVersion"] = ["differs from If-Match"];
+            }
+            else
+            {
+                baseVersion = fromHeader;
+            }
+        }
+
+        return (errors.Count == 0 ? new EntityPatch(fields, baseVersion) : null, errors);
+    }
+
+    private static long? ParseETag(string value)
+    {
+        var text = value.Trim();
+        if (text.StartsWith("W/", StringComparison.Ordinal))
+        {
+            text = text[2..];
+        }
+
+        return text.Length > 2 && text[0] == '"' && text[^1] == '"' && long.TryParse(text[1..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    private static string ETag(long version) => $"\"{version.ToString(CultureInfo.InvariantCulture)}\"";
+
+    private static EntityWriteResponse Response(string status, WriteOutcome outcome) => new(
+        status,
+        outcome.Entity!,
+        outcome.Merge?.Changed ?? [],
+        outcome.Merge?.Merged ?? [],
+        outcome.Merge?.Preserved ?? [],
+        outcome.Merge?.Conflicts ?? [],
+        outcome.Seq);
+
+    private static WriteContext Who(ClaimsPrincipal user) => new(user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown", "api");
+
+    /// <summary>Viewers read; only editors and admins write.</summary>
+    private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
+        user.IsInRole(Roles.Editor) || user.IsInRole(Roles.Admin)
+            ? null
+            : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Read-only role", detail: "Writing needs the editor or admin role.",
+                extensions: new Dictionary<string, object?> { ["field"] = "role" });
+
+    private static ProblemHttpResult UnknownType(string type) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown entity type",
+        detail: $"'{type}' is not an entity type of this tenant.", extensions: new Dictionary<string, object?> { ["field"] = "type" });
+
+    private static ProblemHttpResult NotFound(string type, string id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
+        detail: $"There is no {type} '{id}'.", extensions: new Dictionary<string, object?> { ["field"] = "id" });
+
+    private static ValidationProblem Invalid(string field, string message) => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+
+    private static Dictionary<string, string[]> ToDictionary(IReadOnlyList<FieldError> errors) =>
+        errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
+    private static partial Regex IdPattern();
+}

@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Realtime;
+using RealtimeSync.Shared.Entities;
+using RealtimeSync.Shared.Realtime;
+
+namespace RealtimeSync.Hub.Entities;
+
+/// <summary>
+/// Turns committed change-log rows into <c>entity.changed</c>/<c>entity.deleted</c> publications, in
+/// sequence order per tenant. Writers only signal "tenant T committed seq N"; the feed reads the log
+/// (seq greater than what it published, up to N) and publishes, so two writers whose post-commit code
+/// runs in the opposite order still push in commit order, and a push is never made for a rolled-back write.
+/// </summary>
+public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServiceProvider services, ILogger<EntityChangeFeed> log) : IHostedService
+{
+    private readonly ConcurrentDictionary<string, TenantFeed> tenants = new(StringComparer.Ordinal);
+    private volatile bool started;
+
+    /// <summary>Where every tenant's log ends at start-up: only later changes are pushed by this node.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
+        var counters = await db.TenantCounters.AsNoTracking().ToListAsync(ct);
+        foreach (var counter in counters)
+        {
+            tenants[counter.TenantId] = new TenantFeed(counter.LastSeq);
+        }
+
+        started = true;
+    }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Called by the store after a commit. Publishing happens in the background.</summary>
+    public void Committed(string tenant, long seq)
+    {
+        if (!started)
+        {
+            return; // start-up migrations/seed: nobody is subscribed yet
+        }
+
+        _ = PumpAsync(tenant, seq);
+    }
+
+    /// <summary>Completes once everything up to <paramref name="seq"/> was published (tests and benchmarks).</summary>
+    public async Task WaitPublishedAsync(string tenant, long seq, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (tenants.GetValueOrDefault(tenant)?.Published < seq)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Change {seq} of {tenant} was not published within {timeout}.");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    private async Task PumpAsync(string tenant, long upTo)
+    {
+        var feed = tenants.GetOrAdd(tenant, _ => new TenantFeed(0));
+        await feed.Gate.WaitAsync();
+        try
+        {
+            var publisher = services.GetRequiredService<ChannelPublisher>();
+            while (feed.Published < upTo)
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var store = scope.ServiceProvider.GetRequiredService<EntityStore>();
+                var (changes, _) = await store.ChangesAsync(tenant, feed.Published, 200, type: null);
+                if (changes.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var change in changes)
+                {
+                    var data = new EntityChangedEvent(change.EntityId, change.EntityType, change.Operation, change.Version, change.Changed, change.Conflicts, change.Actor, change.Origin, change.Seq);
+                    var type = change.Operation == "delete" ? PublicationTypes.EntityDeleted : PublicationTypes.EntityChanged;
+                    await publisher.PublishAsync(ChannelName.Entities(tenant, change.EntityType), type, data);
+                    feed.Published = change.Seq;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // The change is committed and readable through /changes; subscribers recover it on the next push.
+            LogPumpFailed(log, e, tenant, upTo);
+        }
+        finally
+        {
+            feed.Gate.Release();
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Publishing changes of tenant {Tenant} up to {Seq} failed")]
+    private static partial void LogPumpFailed(ILogger logger, Exception e, string tenant, long seq);
+
+    private sealed class TenantFeed(long published)
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public long Published { get; set; } = published;
+    }
+}

@@ -1,0 +1,19 @@
+namespace RealtimeSync.Hub.Realtime;
+
+public static class RealtimeSetup
+{
+    public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSignalR(options => options.MaximumReceiveMessageSize = 64 * 1024).AddJsonProtocol();
+        builder.Services.AddSingleton<IChannelHistory, InMemoryChannelHistory>();
+        builder.Services.AddSingleton<ChannelPublisher>();
+        builder.Services.AddSingleton<PresenceTracker>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
+    {
+        app.MapHub<SyncHub>("/hubs/sync");
+        return app;
+    }
+}

@@ -1,0 +1,462 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RealtimeSync.Hub.Entities;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Realtime;
+using RealtimeSync.Shared.Entities;
+using RealtimeSync.Shared.Realtime;
+using RealtimeSync.Testing;
+
+namespace RealtimeSync.Hub.Tests.Entities;
+
+/// <summary>The entities API through the real host, run on SQLite and on PostgreSQL.</summary>
+public abstract class EntitiesApiSuite : IAsyncLifetime
+{
+    private readonly List<HubApp> apps = [];
+    private Dictionary<string, string?> database = [];
+
+    protected abstract Task<Dictionary<string, string?>> CreateDatabaseAsync();
+
+    public async Task InitializeAsync() => database = await CreateDatabaseAsync();
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var app in apps)
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    protected HubApp Start(Dictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>(database);
+        foreach (var (k, v) in extra ?? [])
+        {
+            settings[k] = v;
+        }
+
+        var app = new HubApp(settings);
+        apps.Add(app);
+        _ = app.Services;
+        return app;
+    }
+
+    protected static HttpClient Client(HubApp app, string tenant = "demo", string role = "editor", string subject = "tester")
+    {
+        var client = app.CreateClient();
+        var token = app.Services.GetRequiredService<TokenIssuer>().Issue(tenant, subject, [role], TimeSpan.FromMinutes(10));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    protected static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    protected static async Task<JsonObject> ReadAsync(HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+
+    protected static async Task<JsonObject> CreateMemberAsync(HttpClient client, string id, string name = "Linus", string? extra = null)
+    {
+        var response = await client.PostAsync("/api/tenants/demo/entities/team",
+            Json("{\"id\":\"" + id + "\",\"fields\":{\"name\":\"" + name + "\",\"role\":\"Dev\",\"joinDate\":\"2022-01-10\",\"employeeId\":\"E-" + id + "\"" + (extra is null ? "" : "," + extra) + "}}"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return await ReadAsync(response);
+    }
+
+    protected static Task<HttpResponseMessage> PatchAsync(HttpClient client, string path, long baseVersion, string fields) =>
+        client.PatchAsync(path, Json($$"""{"baseVersion":{{baseVersion}},"fields":{{fields}}}"""));
+
+    protected static async Task<int> ChangeCountAsync(HubApp app, string type = "team")
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var (changes, _) = await scope.ServiceProvider.GetRequiredService<EntityStore>().ChangesAsync("demo", 0, 10_000, type);
+        return changes.Count;
+    }
+
+    [Fact]
+    public async Task Create_then_get_returns_the_entity_with_its_version_as_etag()
+    {
+        var app = Start();
+        using var client = Client(app);
+        var created = await CreateMemberAsync(client, "linus");
+        Assert.Equal("created", created["status"]!.GetValue<string>());
+        Assert.Equal(1, created["entity"]!["version"]!.GetValue<long>());
+        Assert.NotNull(created["entity"]!["fields"]!["createdAt"]); // set by the server
+
+        var get = await client.GetAsync("/api/tenants/demo/entities/team/linus");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("\"1\"", get.Headers.ETag!.Tag);
+        Assert.Equal("Linus", (await ReadAsync(get))["fields"]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Preserved_fields_survive_a_client_that_sends_them()
+    {
+        var app = Start();
+        using var client = Client(app);
+        var created = await CreateMemberAsync(client, "linus");
+        var createdAt = created["entity"]!["fields"]!["createdAt"]!.GetValue<string>();
+
+        var response = await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1,
+            """{"role":"Lead","joinDate":"1999-01-01","employeeId":"HACKED","createdAt":"2000-01-01T00:00:00Z"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await ReadAsync(response);
+        Assert.Equal(["createdAt", "employeeId", "joinDate"], body["preserved"]!.AsArray().Select(n => n!.GetValue<string>()).Order());
+        Assert.Equal(["role"], body["changed"]!.AsArray().Select(n => n!.GetValue<string>()));
+        var fields = body["entity"]!["fields"]!;
+        Assert.Equal("Lead", fields["role"]!.GetValue<string>());
+        Assert.Equal("2022-01-10", fields["joinDate"]!.GetValue<string>());
+        Assert.Equal("E-linus", fields["employeeId"]!.GetValue<string>());
+        Assert.Equal(createdAt, fields["createdAt"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Absent_fields_are_kept_and_explicit_null_clears()
+    {
+        var app = Start();
+        using var client = Client(app);
+        await CreateMemberAsync(client, "linus", extra: "\"bio\":\"Kernel\",\"email\":\"l@example.com\"");
+
+        var body = await ReadAsync(await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"bio":null}"""));
+
+        var fields = body["entity"]!["fields"]!.AsObject();
+        Assert.False(fields.ContainsKey("bio"));
+        Assert.Equal("l@example.com", fields["email"]!.GetValue<string>());
+        Assert.Equal("Linus", fields["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Two_concurrent_patches_of_different_fields_from_the_same_base_both_survive()
+    {
+        var app = Start();
+        using var alice = Client(app, subject: "alice");
+        using var bob = Client(app, subject: "bob");
+        await CreateMemberAsync(alice, "linus");
+
+        var responses = await Task.WhenAll(
+            PatchAsync(alice, "/api/tenants/demo/entities/team/linus", 1, """{"role":"CTO"}"""),
+            PatchAsync(bob, "/api/tenants/demo/entities/team/linus", 1, """{"bio":"Writes kernels"}"""));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var entity = await ReadAsync(await alice.GetAsync("/api/tenants/demo/entities/team/linus"));
+        Assert.Equal("CTO", entity["fields"]!["role"]!.GetValue<string>());
+        Assert.Equal("Writes kernels", entity["fields"]!["bio"]!.GetValue<string>());
+        Assert.Equal(3, entity["version"]!.GetValue<long>());
+        var second = (await Task.WhenAll(responses.Select(ReadAsync))).Single(b => b["entity"]!["version"]!.GetValue<long>() == 3);
+        Assert.Single(second["merged"]!.AsArray()); // the later write reports the other's field as merged
+    }
+
+    [Fact]
+    public async Task Same_field_from_the_same_base_is_a_409_with_the_server_state_under_reject()
+    {
+        var app = Start();
+        using var client = Client(app);
+        await CreateMemberAsync(client, "linus");
+        Assert.Equal(HttpStatusCode.OK, (await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"role":"CTO"}""")).StatusCode);
+        var before = await ChangeCountAsync(app);
+
+        var response = await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"role":"Intern"}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await ReadAsync(response);
+        var conflict = problem["conflicts"]!.AsArray().Single()!;
+        Assert.Equal("role", conflict["field"]!.GetValue<string>());
+        Assert.Equal("CTO", conflict["serverValue"]!.GetValue<string>());
+        Assert.Equal("Intern", conflict["clientValue"]!.GetValue<string>());
+        Assert.Equal(2, problem["server"]!["version"]!.GetValue<long>());
+        Assert.Equal(before, await ChangeCountAsync(app));
+    }
+
+    [Fact]
+    public async Task Same_field_is_applied_and_reported_under_last_writer_wins()
+    {
+        var app = Start(new() { ["Entities:Overrides:demo:team:ConflictPolicy"] = "LastWriterWins" });
+        using var client = Client(app);
+        await CreateMemberAsync(client, "linus");
+        await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"role":"CTO"}""");
+
+        var response = await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"role":"Intern"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await ReadAsync(response);
+        Assert.Equal("Intern", body["entity"]!["fields"]!["role"]!.GetValue<string>());
+        Assert.Equal("role", body["conflicts"]!.AsArray().Single()!["field"]!.GetValue<string>());
+        var changes = await (await client.GetAsync("/api/tenants/demo/entities/team/changes")).Content.ReadFromJsonAsync<ChangePage>(JsonSerializerOptions.Web);
+        Assert.Equal(["role"], changes!.Changes[^1].Conflicts);
+    }
+
+    [Fact]
+    public async Task A_no_op_patch_keeps_the_version_writes_no_change_and_pushes_nothing()
+    {
+        var app = Start();
+        using var client = Client(app);
+        await CreateMemberAsync(client, "linus");
+        var pushes = new List<Publication>();
+        using var listening = app.Services.GetRequiredService<ChannelPublisher>().Listen(ChannelName.Entities("demo", "team"), p =>
+        {
+            lock (pushes)
+            {
+                pushes.Add(p);
+            }
+
+            return Task.CompletedTask;
+        });
+        var before = await ChangeCountAsync(app);
+
+        var response = await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"name":"Linus","role":"Dev","employeeId":"other"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await ReadAsync(response);
+        Assert.Equal("no-change", body["status"]!.GetValue<string>());
+        Assert.Equal(1, body["entity"]!["version"]!.GetValue<long>());
+        Assert.Null(body["seq"]);
+        Assert.Equal(before, await ChangeCountAsync(app));
+
+        // A real change afterwards is pushed: proves the listener was live when the no-op happened.
+        await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"role":"Lead"}""");
+        await Eventually(() => pushes.Count == 1);
+        Assert.Equal(2, pushes.Single().Data.GetProperty("version").GetInt64());
+    }
+
+    [Fact]
+    public async Task Patch_takes_the_base_version_from_if_match()
+    {
+        var app = Start();
+        using var client = Client(app);
+        await CreateMemberAsync(client, "linus");
+        var request = new HttpRequestMessage(HttpMethod.Patch, "/api/tenants/demo/entities/team/linus") { Content = Json("""{"fields":{"role":"CTO"}}""") };
+        request.Headers.IfMatch.Add(new EntityTagHeaderValue("\"1\""));
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("\"2\"", response.Headers.ETag!.Tag);
+    }
+
+    [Fact]
+    public async Task Delete_is_soft_and_appears_in_the_change_log()
+    {
+        var app = Start();
+        using var client = Client(app);
+        await CreateMemberAsync(client, "linus");
+
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync("/api/tenants/demo/entities/team/linus")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/tenants/demo/entities/team/linus")).StatusCode);
+        var list = await ReadAsync(await client.GetAsync("/api/tenants/demo/entities/team"));
+        Assert.DoesNotContain(list["items"]!.AsArray(), i => i!["id"]!.GetValue<string>() == "linus");
+        var withTombstones = await ReadAsync(await client.GetAsync("/api/tenants/demo/entities/team?includeDeleted=true"));
+        Assert.True(withTombstones["items"]!.AsArray().Single(i => i!["id"]!.GetValue<string>() == "linus")!["deleted"]!.GetValue<bool>());
+        var changes = await (await client.GetAsync("/api/tenants/demo/entities/team/changes")).Content.ReadFromJsonAsync<ChangePage>(JsonSerializerOptions.Web);
+        Assert.Equal("delete", changes!.Changes[^1].Operation);
+        Assert.Equal(HttpStatusCode.NotFound, (await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 2, """{"role":"x"}""")).StatusCode);
+    }
+
+    [Fact]
+    public async Task List_pages_by_id_and_filters_by_field()
+    {
+        var app = Start();
+        using var client = Client(app);
+        foreach (var id in new[] { "m1", "m2", "m3", "m4", "m5" })
+        {
+            await CreateMemberAsync(client, id, name: id == "m3" ? "Target" : "Other");
+        }
+
+        var page1 = await ReadAsync(await client.GetAsync("/api/tenants/demo/entities/team?limit=4"));
+        var page2 = await ReadAsync(await client.GetAsync($"/api/tenants/demo/entities/team?limit=4&after={page1["next"]!.GetValue<string>()}"));
+        var ids = page1["items"]!.AsArray().Concat(page2["items"]!.AsArray()).Select(i => i!["id"]!.GetValue<string>()).ToList();
+        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+        Assert.Equal(8, ids.Distinct().Count()); // 3 seeded demo members + 5
+        Assert.Null(page2["next"]);
+
+        var filtered = await ReadAsync(await client.GetAsync("/api/tenants/demo/entities/team?field=name&equals=Target"));
+        Assert.Equal("m3", filtered["items"]!.AsArray().Single()!["id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Writers_on_two_hosts_never_lose_an_update_of_one_entity()
+    {
+        var nodeA = Start();
+        var nodeB = Start();
+        using var a = Client(nodeA, subject: "a");
+        using var b = Client(nodeB, subject: "b");
+        await CreateMemberAsync(a, "linus");
+        string[] fields = ["role", "email", "bio", "photoUrl", "order", "active", "skills", "name"];
+        string Value(string f) => f switch { "order" => "7", "active" => "false", "skills" => "[\"c\"]", _ => $"\"{f}-value\"" };
+
+        var writes = fields.Select((f, i) => PatchAsync(i % 2 == 0 ? a : b, "/api/tenants/demo/entities/team/linus", 1, $$"""{"{{f}}":{{Value(f)}}}"""));
+        var responses = await Task.WhenAll(writes);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var entity = await ReadAsync(await a.GetAsync("/api/tenants/demo/entities/team/linus"));
+        Assert.Equal(1 + fields.Length, entity["version"]!.GetValue<long>());
+        foreach (var f in fields)
+        {
+            Assert.Equal(JsonNode.Parse(Value(f))!.ToJsonString(), entity["fields"]![f]!.ToJsonString());
+        }
+    }
+
+    [Fact]
+    public async Task A_reader_following_the_cursor_never_skips_a_change_while_two_hosts_write()
+    {
+        var nodeA = Start();
+        var nodeB = Start();
+        using var a = Client(nodeA);
+        using var b = Client(nodeB);
+        using var reader = Client(nodeA, role: "viewer");
+        var seen = new List<long>();
+        var cursor = "";
+        var writing = true;
+
+        async Task ReadAllAsync()
+        {
+            while (true)
+            {
+                var page = await (await reader.GetAsync($"/api/tenants/demo/entities/team/changes?limit=7&cursor={cursor}")).Content.ReadFromJsonAsync<ChangePage>(JsonSerializerOptions.Web);
+                seen.AddRange(page!.Changes.Select(c => c.Seq));
+                cursor = page.Cursor;
+                if (!page.HasMore)
+                {
+                    return;
+                }
+            }
+        }
+
+        var readerTask = Task.Run(async () =>
+        {
+            while (Volatile.Read(ref writing))
+            {
+                await ReadAllAsync();
+            }
+        });
+        await Task.WhenAll(Enumerable.Range(0, 30).Select(i => CreateMemberAsync(i % 2 == 0 ? a : b, $"w{i:D2}")));
+        Volatile.Write(ref writing, false);
+        await readerTask;
+        await ReadAllAsync();
+
+        var all = (await (await reader.GetAsync("/api/tenants/demo/entities/team/changes?limit=500")).Content.ReadFromJsonAsync<ChangePage>(JsonSerializerOptions.Web))!.Changes.Select(c => c.Seq).ToList();
+        Assert.Equal(all, seen);
+        Assert.Equal(all.Distinct().Count(), seen.Count);
+    }
+
+    [Fact]
+    public async Task A_viewer_cannot_write()
+    {
+        var app = Start();
+        using var viewer = Client(app, role: "viewer");
+        var response = await viewer.PostAsync("/api/tenants/demo/entities/team", Json("""{"fields":{"name":"X"}}"""));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(0, await ChangeCountAsync(app) - 3); // only the 3 seeded members
+    }
+
+    public static TheoryData<string, string, string, HttpStatusCode, string> BadInputs => new()
+    {
+        { "POST", "/api/tenants/demo/entities/unicorns", """{"fields":{"name":"x"}}""", HttpStatusCode.NotFound, "type" },
+        { "POST", "/api/tenants/demo/entities/team", """{"fields":{"name":42}}""", HttpStatusCode.BadRequest, "name" },
+        { "POST", "/api/tenants/demo/entities/team", """{"fields":{"role":"x"}}""", HttpStatusCode.BadRequest, "name" },
+        { "POST", "/api/tenants/demo/entities/team", """{"fields":{"name":"x","shoeSize":44}}""", HttpStatusCode.BadRequest, "shoeSize" },
+        { "POST", "/api/tenants/demo/entities/team", "{\"fields\":{\"name\":\"x\"", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/tenants/demo/entities/team", """[1,2]""", HttpStatusCode.BadRequest, "body" },
+        { "POST", "/api/tenants/demo/entities/team", """{"id":"../etc","fields":{"name":"x"}}""", HttpStatusCode.BadRequest, "id" },
+        { "POST", "/api/tenants/demo/entities/team", "{\"fields\":{\"name\":\"" + new string('x', 201) + "\"}}", HttpStatusCode.BadRequest, "name" },
+        { "PATCH", "/api/tenants/demo/entities/team/ada", """{"fields":{"role":"x"}}""", HttpStatusCode.BadRequest, "baseVersion" },
+        { "PATCH", "/api/tenants/demo/entities/team/ada", """{"baseVersion":"one","fields":{"role":"x"}}""", HttpStatusCode.BadRequest, "baseVersion" },
+        { "PATCH", "/api/tenants/demo/entities/team/ada", """{"baseVersion":99,"fields":{"role":"x"}}""", HttpStatusCode.BadRequest, "baseVersion" },
+        { "PATCH", "/api/tenants/demo/entities/team/ada", """{"baseVersion":1,"fields":{"order":1.5}}""", HttpStatusCode.BadRequest, "order" },
+        { "PATCH", "/api/tenants/demo/entities/team/ada", """{"baseVersion":1,"fields":{"name":null}}""", HttpStatusCode.BadRequest, "name" },
+        { "PATCH", "/api/tenants/demo/entities/team/nobody", """{"baseVersion":1,"fields":{"role":"x"}}""", HttpStatusCode.NotFound, "id" },
+        { "PATCH", "/api/tenants/acme/entities/team/ada", """{"baseVersion":1,"fields":{"role":"x"}}""", HttpStatusCode.Forbidden, "tenant" },
+        { "GET", "/api/tenants/demo/entities/team/changes?cursor=not-a-cursor", "", HttpStatusCode.BadRequest, "cursor" },
+        { "GET", "/api/tenants/demo/entities/team?limit=100000", "", HttpStatusCode.BadRequest, "limit" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public async Task Bad_input_gets_a_4xx_problem_naming_the_field_and_writes_nothing(string method, string path, string body, HttpStatusCode expected, string field)
+    {
+        var app = Start();
+        using var client = Client(app);
+        var before = await ChangeCountAsync(app);
+
+        var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method != "GET")
+        {
+            request.Content = Json(body);
+        }
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await ReadAsync(response);
+        var named = problem["field"]?.GetValue<string>() == field || (problem["errors"] is JsonObject errors && errors.ContainsKey(field));
+        Assert.True(named, $"the problem should name '{field}': {problem.ToJsonString()}");
+        Assert.Equal(before, await ChangeCountAsync(app));
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_413_and_writes_nothing()
+    {
+        var app = Start(new() { ["Limits:MaxRequestBodyBytes"] = "2048" });
+        using var client = Client(app);
+        var before = await ChangeCountAsync(app);
+
+        var response = await client.PostAsync("/api/tenants/demo/entities/team", Json("{\"fields\":{\"name\":\"x\",\"bio\":\"" + new string('b', 3000) + "\"}}"));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(before, await ChangeCountAsync(app));
+    }
+
+    [Fact]
+    public async Task A_non_json_content_type_is_415()
+    {
+        var app = Start();
+        using var client = Client(app);
+        var response = await client.PostAsync("/api/tenants/demo/entities/team", new StringContent("name=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
+            await Task.Delay(20);
+        }
+    }
+}
+
+public sealed class SqliteEntitiesApiTests : EntitiesApiSuite
+{
+    protected override Task<Dictionary<string, string?>> CreateDatabaseAsync() => Task.FromResult(new Dictionary<string, string?>
+    {
+        ["Storage:DataPath"] = Path.Combine(Path.GetTempPath(), "rs-tests", Guid.NewGuid().ToString("N")),
+    });
+}
+
+public sealed class PostgresEntitiesApiTests : EntitiesApiSuite
+{
+    private PostgresDatabase? database;
+
+    protected override async Task<Dictionary<string, string?>> CreateDatabaseAsync()
+    {
+        database = await TestServers.CreatePostgresDatabaseAsync();
+        return new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = database.ConnectionString };
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (database is not null)
+        {
+            await database.DisposeAsync();
+        }
+    }
+}

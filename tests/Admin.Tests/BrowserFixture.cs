@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Testing;
 
 namespace RealtimeSync.Admin.Tests;
@@ -27,6 +30,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         settings["Redis:Configuration"] = TestServers.Redis;
         settings["Node:Id"] = NodeId;
         App = new HubApp(settings, realServer: true);
+        await AddUserAsync(SecondEditor, "editor");
 
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -35,6 +39,37 @@ public sealed class BrowserFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
+    }
+
+    /// <summary>A second backoffice account (role editor, password <see cref="HubApp.AdminPassword"/>).</summary>
+    public const string SecondEditor = "bea";
+
+    private async Task AddUserAsync(string userName, string role)
+    {
+        await using var scope = App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
+        var user = new UserRow { Id = Guid.NewGuid().ToString("N"), UserName = userName, PasswordHash = "", Role = role, TenantId = "demo", CreatedAt = DateTimeOffset.UtcNow };
+        user.PasswordHash = scope.ServiceProvider.GetRequiredService<IPasswordHasher<UserRow>>().HashPassword(user, HubApp.AdminPassword);
+        db.Users.Add(user);
+        await db.SaveChangesAsync();
+    }
+
+    /// <summary>Signs <paramref name="userName"/> in on a fresh page and waits for the interactive circuit.</summary>
+    public async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> SignedInPageAsync(string userName, string path)
+    {
+        var (context, page, errors) = await NewPageAsync();
+        await page.GotoAsync("/login?returnUrl=" + Uri.EscapeDataString(path));
+        await page.FillAsync("#username", userName);
+        await page.FillAsync("#password", HubApp.AdminPassword);
+        await page.ClickAsync("[data-testid=sign-in]");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == path);
+        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+        if (path.StartsWith("/entities/", StringComparison.Ordinal))
+        {
+            await page.WaitForSelectorAsync("[data-testid=editor][data-live=true], [data-testid=entity-grid]");
+        }
+
+        return (context, page, errors);
     }
 
     /// <summary>A fresh browser profile (no cookies) whose console errors are collected.</summary>

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+
+namespace RealtimeSync.Admin.Tests.Editing;
+
+/// <summary>Two editors in two real browser sessions on the same team member.</summary>
+public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private static ILocator Input(IPage page, string field) => page.Locator($"[data-testid=field-{field}] input, [data-testid=field-{field}] textarea").First;
+
+    /// <summary>Types like a person (the Radzen inputs update on every keystroke).</summary>
+    private static async Task TypeAsync(IPage page, string field, string text)
+    {
+        var input = Input(page, field);
+        await input.FillAsync("");
+        await input.PressSequentiallyAsync(text);
+    }
+
+    private static async Task WaitValueAsync(IPage page, string field, string expected, int timeoutMs = 1000) =>
+        await page.WaitForFunctionAsync(
+            "([f, v]) => { const e = document.querySelector(`[data-testid=field-${f}] input, [data-testid=field-${f}] textarea`); return e && e.value === v; }",
+            new object[] { field, expected },
+            new PageWaitForFunctionOptions { Timeout = timeoutMs });
+
+    [Fact]
+    public async Task Two_editors_change_different_fields_of_one_member_and_both_values_are_saved_and_shown_on_both_screens()
+    {
+        var (contextA, a, errorsA) = await fixture.SignedInPageAsync("admin", "/entities/team/grace");
+        var (contextB, b, errorsB) = await fixture.SignedInPageAsync(BrowserFixture.SecondEditor, "/entities/team/grace");
+        await using var _ = contextA;
+        await using var __ = contextB;
+        await a.WaitForSelectorAsync("[data-testid=also-editing]");
+        Assert.Contains(BrowserFixture.SecondEditor, await a.InnerTextAsync("[data-testid=also-editing]"));
+
+        await TypeAsync(a, "role", "Rear Admiral");
+        await TypeAsync(b, "bio", "Invented the compiler");
+        await Task.WhenAll(a.ClickAsync("[data-testid=save]"), b.ClickAsync("[data-testid=save]"));
+
+        var clock = Stopwatch.StartNew();
+        await WaitValueAsync(a, "bio", "Invented the compiler");
+        await WaitValueAsync(b, "role", "Rear Admiral");
+        Assert.InRange(clock.ElapsedMilliseconds, 0, 1000);
+        await a.WaitForSelectorAsync("[data-testid=save-status][data-state=saved]");
+        await b.WaitForSelectorAsync("[data-testid=save-status][data-state=saved]");
+        Assert.Equal("Rear Admiral", await Input(a, "role").InputValueAsync());
+        Assert.Equal("Invented the compiler", await Input(b, "bio").InputValueAsync());
+
+        // and on a fresh load, straight from the database
+        await a.ReloadAsync();
+        await WaitValueAsync(a, "role", "Rear Admiral", 5000);
+        await WaitValueAsync(a, "bio", "Invented the compiler", 5000);
+        Assert.Empty(errorsA);
+        Assert.Empty(errorsB);
+    }
+
+    [Fact]
+    public async Task An_editor_typing_in_a_field_sees_a_colleagues_change_to_it_flagged_not_silently_replaced()
+    {
+        var (contextA, a, _) = await fixture.SignedInPageAsync("admin", "/entities/team/alan");
+        var (contextB, b, _) = await fixture.SignedInPageAsync(BrowserFixture.SecondEditor, "/entities/team/alan");
+        await using var _1 = contextA;
+        await using var _2 = contextB;
+
+        await TypeAsync(a, "role", "Codebreaker");                 // A is editing role, not saved
+        await TypeAsync(b, "role", "Father of computing");          // B changes the same field
+        await b.ClickAsync("[data-testid=save]");
+        await b.WaitForSelectorAsync("[data-testid=save-status][data-state=saved]");
+
+        await a.WaitForSelectorAsync("[data-testid=incoming-role]", new PageWaitForSelectorOptions { Timeout = 1000 });
+        Assert.Contains("Father of computing", await a.InnerTextAsync("[data-testid=incoming-role]"));
+        Assert.Contains(BrowserFixture.SecondEditor, await a.InnerTextAsync("[data-testid=incoming-role]"));
+        Assert.Equal("Codebreaker", await Input(a, "role").InputValueAsync());   // what A typed is still there
+        Assert.True(await a.IsDisabledAsync("[data-testid=save]"));               // A must decide first
+
+        await a.ClickAsync("[data-testid=keep-role]");
+        await a.ClickAsync("[data-testid=save]");
+        await a.WaitForSelectorAsync("[data-testid=save-status][data-state=saved]");
+        await WaitValueAsync(b, "role", "Codebreaker");                          // A's decision reaches B live
+    }
+
+    [Fact]
+    public async Task A_colleagues_change_to_an_untouched_field_updates_in_place()
+    {
+        var (contextA, a, _) = await fixture.SignedInPageAsync("admin", "/entities/team/ada");
+        var (contextB, b, _) = await fixture.SignedInPageAsync(BrowserFixture.SecondEditor, "/entities/team/ada");
+        await using var _1 = contextA;
+        await using var _2 = contextB;
+
+        await TypeAsync(b, "email", "ada@analytical.engine");
+        await b.ClickAsync("[data-testid=save]");
+
+        await WaitValueAsync(a, "email", "ada@analytical.engine");
+        await a.WaitForSelectorAsync("[data-testid=updated-by-email]");
+        Assert.Equal("saved", await a.GetAttributeAsync("[data-testid=save-status]", "data-state"));
+    }
+
+    [Fact]
+    public async Task Preserved_fields_are_locked_in_the_editor()
+    {
+        var (context, page, _) = await fixture.SignedInPageAsync("admin", "/entities/team/ada");
+        await using var _1 = context;
+
+        Assert.True(await Input(page, "employeeId").IsDisabledAsync());
+        Assert.True(await Input(page, "joinDate").IsDisabledAsync());
+        Assert.False(await Input(page, "role").IsDisabledAsync());
+    }
+}

@@ -34,6 +34,7 @@ await app.InitializeDatabaseAsync();
 await app.SeedDemoContentAsync();
 
 app.UseHttpConventions();
+app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();

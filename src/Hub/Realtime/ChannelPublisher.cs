@@ -24,7 +24,16 @@ public sealed partial class ChannelPublisher(IChannelHistory history, IHubContex
         try
         {
             var publication = await history.AppendAsync(channel, type, payload, ct);
-            await hub.Clients.Group(channel).SendAsync(SyncHub.PublicationMethod, publication, ct);
+            try
+            {
+                await hub.Clients.Group(channel).SendAsync(SyncHub.PublicationMethod, publication, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                // The offset is taken and the publication is in the history: publishing it again would give
+                // the same change a second offset. Subscribers that missed it see the gap and recover it.
+                LogSendFailed(log, e, channel, publication.Offset);
+            }
             if (listeners.TryGetValue(channel, out var local))
             {
                 foreach (var listener in local)
@@ -60,6 +69,9 @@ public sealed partial class ChannelPublisher(IChannelHistory history, IHubContex
             LogListenerFailed(log, e, publication.Channel);
         }
     }
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Sending publication {Offset} of {Channel} failed; subscribers recover it from the history")]
+    private static partial void LogSendFailed(ILogger logger, Exception e, string channel, long offset);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "In-process listener of {Channel} failed")]
     private static partial void LogListenerFailed(ILogger logger, Exception e, string channel);

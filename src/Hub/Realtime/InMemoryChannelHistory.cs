@@ -5,12 +5,15 @@ using RealtimeSync.Shared.Realtime;
 namespace RealtimeSync.Hub.Realtime;
 
 /// <summary>
-/// History in this process: a bounded ring per channel (count and age). The epoch is made when the
-/// channel is first seen, so a restart (which loses the history) gives every channel a new epoch and
-/// reconnecting clients are told to resync instead of silently missing messages.
+/// History in this process: a bounded ring per channel (count and age). The epoch is this process's
+/// (made at start), so a restart, which loses the history, gives every channel a new epoch and
+/// reconnecting clients are told to resync instead of silently missing messages. State exists only for
+/// channels something was published to: subscribing to arbitrary names costs no memory.
 /// </summary>
 public sealed class InMemoryChannelHistory(IConfiguration configuration, TimeProvider clock) : IChannelHistory
 {
+    private static readonly string ProcessEpoch = Guid.NewGuid().ToString("N")[..12];
+
     private readonly ConcurrentDictionary<string, Stream> channels = new(StringComparer.Ordinal);
 
     public Task<Publication> AppendAsync(string channel, string type, JsonElement data, CancellationToken ct = default)
@@ -29,7 +32,13 @@ public sealed class InMemoryChannelHistory(IConfiguration configuration, TimePro
 
     public Task<SubscribeResult> ReadSinceAsync(string channel, StreamPosition? since, CancellationToken ct = default)
     {
-        var stream = channels.GetOrAdd(channel, _ => new Stream());
+        if (!channels.TryGetValue(channel, out var stream))
+        {
+            // Nothing was ever published here (in this process): position 0 of this epoch.
+            var covered = since is null || (since.Epoch == ProcessEpoch && since.Offset == 0);
+            return Task.FromResult(new SubscribeResult(ProcessEpoch, 0, since is not null && covered, [], !covered));
+        }
+
         var window = HistoryWindow.From(configuration);
         lock (stream)
         {
@@ -61,7 +70,7 @@ public sealed class InMemoryChannelHistory(IConfiguration configuration, TimePro
 
     private sealed class Stream
     {
-        public string Epoch { get; } = Guid.NewGuid().ToString("N")[..12];
+        public string Epoch { get; } = ProcessEpoch;
 
         public long Top { get; set; }
 

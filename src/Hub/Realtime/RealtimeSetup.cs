@@ -13,7 +13,8 @@ public static class RealtimeSetup
 
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
     {
-        app.MapHub<SyncHub>("/hubs/sync");
+        // A connection lives no longer than the token that opened it; clients reconnect with a fresh one.
+        app.MapHub<SyncHub>("/hubs/sync", options => options.CloseOnAuthenticationExpiration = true);
         return app;
     }
 }

@@ -31,6 +31,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         settings["Node:Id"] = NodeId;
         App = new HubApp(settings, realServer: true);
         await AddUserAsync(SecondEditor, "editor");
+        await AddUserAsync(Viewer, "viewer");
 
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -43,6 +44,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     /// <summary>A second backoffice account (role editor, password <see cref="HubApp.AdminPassword"/>).</summary>
     public const string SecondEditor = "bea";
+
+    /// <summary>A read-only account (role viewer, password <see cref="HubApp.AdminPassword"/>).</summary>
+    public const string Viewer = "vic";
 
     private async Task AddUserAsync(string userName, string role)
     {

@@ -112,4 +112,36 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         Assert.True(await Input(page, "joinDate").IsDisabledAsync());
         Assert.False(await Input(page, "role").IsDisabledAsync());
     }
+
+    [Fact]
+    public async Task A_settings_change_reaches_the_public_site_live()
+    {
+        var (context, page, _) = await fixture.SignedInPageAsync("admin", "/entities/settings/default");
+        var (siteContext, site, siteErrors) = await fixture.NewPageAsync();
+        await using var _1 = context;
+        await using var _2 = siteContext;
+        await site.GotoAsync("/demo/");
+        await site.WaitForSelectorAsync("body[data-ready=true] [data-testid=connection-state][data-state=connected]");
+
+        await TypeAsync(page, "tagline", "Now with live settings");
+        await page.ClickAsync("[data-testid=save]");
+
+        await site.WaitForFunctionAsync("() => document.querySelector('[data-testid=tagline]')?.textContent === 'Now with live settings'",
+            null, new PageWaitForFunctionOptions { Timeout = 1000 });
+        Assert.True(await Input(page, "createdAt").IsDisabledAsync());
+        Assert.Empty(siteErrors);
+    }
+
+    [Fact]
+    public async Task A_viewer_gets_a_read_only_editor()
+    {
+        var (context, page, _) = await fixture.SignedInPageAsync(BrowserFixture.Viewer, "/entities/team/ada");
+        await using var _1 = context;
+
+        Assert.True(await Input(page, "role").IsDisabledAsync());
+        Assert.Equal(0, await page.Locator("[data-testid=save]").CountAsync());
+        await page.GotoAsync("/entities/team");
+        await page.WaitForSelectorAsync("[data-testid=row-ada]");
+        Assert.Equal(0, await page.Locator("[data-testid=new]").CountAsync());
+    }
 }

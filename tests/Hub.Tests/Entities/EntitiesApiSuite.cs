@@ -346,6 +346,31 @@ public abstract class EntitiesApiSuite : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Entity_types_and_per_tenant_fields_come_from_configuration()
+    {
+        var app = Start(new()
+        {
+            ["Entities:Definitions:faq:Fields:0:Name"] = "question",
+            ["Entities:Definitions:faq:Fields:0:Required"] = "true",
+            ["Entities:Definitions:faq:Fields:0:MaxLength"] = "10",
+            ["Entities:Definitions:faq:Fields:1:Name"] = "answer",
+            ["Entities:Definitions:faq:Fields:2:Name"] = "views",
+            ["Entities:Definitions:faq:Fields:2:Type"] = "Integer",
+            ["Entities:Definitions:faq:PreservedFields:0"] = "views",
+            ["Entities:Overrides:demo:team:ExtraFields:0:Name"] = "pronouns",
+        });
+        using var client = Client(app);
+
+        var tenant = await ReadAsync(await client.GetAsync("/api/tenants/demo"));
+        Assert.Contains("faq", tenant["entityTypes"]!.AsArray().Select(t => t!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/tenants/demo/entities/faq", Json("""{"id":"q1","fields":{"question":"Why?","views":7}}"""))).StatusCode);
+        var patched = await ReadAsync(await PatchAsync(client, "/api/tenants/demo/entities/faq/q1", 1, """{"answer":"Because","views":0}"""));
+        Assert.Equal(7, patched["entity"]!["fields"]!["views"]!.GetValue<long>());
+        Assert.Equal(HttpStatusCode.BadRequest, (await PatchAsync(client, "/api/tenants/demo/entities/faq/q1", 2, """{"question":"Far too long a question"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PatchAsync(client, "/api/tenants/demo/entities/team/ada", 1, """{"pronouns":"she/her"}""")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_viewer_cannot_write()
     {
         var app = Start();

@@ -96,25 +96,15 @@ public static partial class EntitiesApi
     public static async Task<Results<Created<EntityWriteResponse>, ProblemHttpResult, ValidationProblem>> CreateAsync(
         string tenant, string type, HttpContext http, EntityTypes types, EntityStore store, RealtimeSyncDb db, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
+        var (schema, body, refused) = await PrepareWriteAsync(tenant, type, http, types, ct);
+        if (refused is not null)
         {
-            return forbidden;
-        }
-
-        if (types.Current.Find(tenant, type) is not { } schema)
-        {
-            return UnknownType(type);
-        }
-
-        var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
-        if (bodyError is not null)
-        {
-            return bodyError;
+            return refused;
         }
 
         var (patch, errors) = ParsePatch(body!, http.Request, creating: true);
         string id;
-        if (schema.Singleton)
+        if (schema!.Singleton)
         {
             id = EntityTypeSchema.SingletonId;
             if (body!["id"] is { } given && given.ToString() != id)
@@ -163,20 +153,10 @@ public static partial class EntitiesApi
     public static async Task<Results<Ok<EntityWriteResponse>, ProblemHttpResult, ValidationProblem>> PatchAsync(
         string tenant, string type, string id, HttpContext http, EntityTypes types, EntityStore store, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
+        var (schema, body, refused) = await PrepareWriteAsync(tenant, type, http, types, ct);
+        if (refused is not null)
         {
-            return forbidden;
-        }
-
-        if (types.Current.Find(tenant, type) is not { } schema)
-        {
-            return UnknownType(type);
-        }
-
-        var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
-        if (bodyError is not null)
-        {
-            return bodyError;
+            return refused;
         }
 
         var (patch, errors) = ParsePatch(body!, http.Request, creating: false);
@@ -185,7 +165,7 @@ public static partial class EntitiesApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var outcome = await store.UpdateAsync(tenant, schema, id, patch!, Who(http.User), ct);
+        var outcome = await store.UpdateAsync(tenant, schema!, id, patch!, Who(http.User), ct);
         switch (outcome.Status)
         {
             case WriteStatus.Applied:
@@ -241,6 +221,24 @@ public static partial class EntitiesApi
                 detail: $"{type} '{id}' is at version {outcome.Entity!.Version}, not {baseVersion}.", extensions: new Dictionary<string, object?> { ["server"] = outcome.Entity }),
             _ => NotFound(type, id),
         };
+    }
+
+    /// <summary>What every write checks first, in this order: role, entity type, JSON object body.</summary>
+    private static async Task<(EntityTypeSchema? Schema, JsonObject? Body, ProblemHttpResult? Refused)> PrepareWriteAsync(
+        string tenant, string type, HttpContext http, EntityTypes types, CancellationToken ct)
+    {
+        if (Forbidden(http.User) is { } forbidden)
+        {
+            return (null, null, forbidden);
+        }
+
+        if (types.Current.Find(tenant, type) is not { } schema)
+        {
+            return (null, null, UnknownType(type));
+        }
+
+        var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+        return (schema, body, bodyError);
     }
 
     /// <summary>Reads a JSON object body; malformed or non-object JSON is a 400 problem naming "body".</summary>

@@ -15,37 +15,8 @@ using RealtimeSync.Testing;
 namespace RealtimeSync.Hub.Tests.Entities;
 
 /// <summary>The entities API through the real host, run on SQLite and on PostgreSQL.</summary>
-public abstract class EntitiesApiSuite : IAsyncLifetime
+public abstract class EntitiesApiSuite : BackendSuite
 {
-    private readonly List<HubApp> apps = [];
-    private Dictionary<string, string?> database = [];
-
-    protected abstract Task<Dictionary<string, string?>> CreateDatabaseAsync();
-
-    public async Task InitializeAsync() => database = await CreateDatabaseAsync();
-
-    public virtual async Task DisposeAsync()
-    {
-        foreach (var app in apps)
-        {
-            await app.DisposeAsync();
-        }
-    }
-
-    protected HubApp Start(Dictionary<string, string?>? extra = null)
-    {
-        var settings = new Dictionary<string, string?>(database);
-        foreach (var (k, v) in extra ?? [])
-        {
-            settings[k] = v;
-        }
-
-        var app = new HubApp(settings);
-        apps.Add(app);
-        _ = app.Services;
-        return app;
-    }
-
     protected static HttpClient Client(HubApp app, string tenant = "demo", string role = "editor", string subject = "tester")
     {
         var client = app.CreateClient();
@@ -460,28 +431,10 @@ public abstract class EntitiesApiSuite : IAsyncLifetime
 
 public sealed class SqliteEntitiesApiTests : EntitiesApiSuite
 {
-    protected override Task<Dictionary<string, string?>> CreateDatabaseAsync() => Task.FromResult(new Dictionary<string, string?>
-    {
-        ["Storage:DataPath"] = Path.Combine(Path.GetTempPath(), "rs-tests", Guid.NewGuid().ToString("N")),
-    });
+    protected override Backend Backend => Backend.Sqlite;
 }
 
 public sealed class PostgresEntitiesApiTests : EntitiesApiSuite
 {
-    private PostgresDatabase? database;
-
-    protected override async Task<Dictionary<string, string?>> CreateDatabaseAsync()
-    {
-        database = await TestServers.CreatePostgresDatabaseAsync();
-        return new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = database.ConnectionString };
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (database is not null)
-        {
-            await database.DisposeAsync();
-        }
-    }
+    protected override Backend Backend => Backend.Postgres;
 }

@@ -8,43 +8,12 @@ using RealtimeSync.Testing;
 namespace RealtimeSync.Hub.Tests.Infrastructure;
 
 /// <summary>One behaviour suite for the database layer, run on SQLite and on PostgreSQL.</summary>
-public abstract class PersistenceSuite : IAsyncLifetime
+public abstract class PersistenceSuite : BackendSuite
 {
-    private readonly List<HubApp> apps = [];
-
-    /// <summary>Settings that point a host at one fresh database of this backend (shared by every host of the test).</summary>
-    protected abstract Task<Dictionary<string, string?>> CreateDatabaseAsync();
-
-    protected abstract string Provider { get; }
+    protected string Provider => Backend == Backend.Postgres ? "Postgres" : "Sqlite";
 
     /// <summary>Drops every table, as on a brand-new database.</summary>
     protected abstract Task ResetSchemaAsync(RealtimeSyncDb db);
-
-    private Dictionary<string, string?> database = [];
-
-    public async Task InitializeAsync() => database = await CreateDatabaseAsync();
-
-    public virtual async Task DisposeAsync()
-    {
-        foreach (var app in apps)
-        {
-            await app.DisposeAsync();
-        }
-    }
-
-    protected HubApp Start(Dictionary<string, string?>? extra = null)
-    {
-        var settings = new Dictionary<string, string?>(database);
-        foreach (var (k, v) in extra ?? [])
-        {
-            settings[k] = v;
-        }
-
-        var app = new HubApp(settings);
-        apps.Add(app);
-        _ = app.Services; // builds and starts the host: migrations and seed run here
-        return app;
-    }
 
     [Fact]
     public async Task Fresh_database_gets_every_migration_and_the_demo_seed()
@@ -151,9 +120,7 @@ public abstract class PersistenceSuite : IAsyncLifetime
 
 public sealed class SqlitePersistenceTests : PersistenceSuite
 {
-    private readonly string folder = Path.Combine(Path.GetTempPath(), "rs-tests", Guid.NewGuid().ToString("N"));
-
-    protected override string Provider => "Sqlite";
+    protected override Backend Backend => Backend.Sqlite;
 
     protected override async Task ResetSchemaAsync(RealtimeSyncDb db)
     {
@@ -170,32 +137,12 @@ public sealed class SqlitePersistenceTests : PersistenceSuite
         await db.Database.ExecuteSqlRawAsync("PRAGMA foreign_keys = ON");
         await db.Database.CloseConnectionAsync();
     }
-
-    protected override Task<Dictionary<string, string?>> CreateDatabaseAsync() =>
-        Task.FromResult(new Dictionary<string, string?> { ["Storage:DataPath"] = folder });
 }
 
 public sealed class PostgresPersistenceTests : PersistenceSuite
 {
-    private PostgresDatabase? database;
-
-    protected override string Provider => "Postgres";
+    protected override Backend Backend => Backend.Postgres;
 
     protected override Task ResetSchemaAsync(RealtimeSyncDb db) =>
         db.Database.ExecuteSqlRawAsync("DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
-
-    protected override async Task<Dictionary<string, string?>> CreateDatabaseAsync()
-    {
-        database = await TestServers.CreatePostgresDatabaseAsync();
-        return new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = database.ConnectionString };
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (database is not null)
-        {
-            await database.DisposeAsync();
-        }
-    }
 }

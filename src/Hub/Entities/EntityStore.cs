@@ -36,7 +36,7 @@ public sealed record WriteOutcome(WriteStatus Status, EntityDto? Entity, MergeRe
 /// lock that serializes a tenant's writes across every node (no lost update on one entity, change
 /// sequence numbers commit in order). Committed changes are handed to <see cref="EntityChangeFeed"/>.
 /// </summary>
-public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed)
+public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate)
 {
     public async Task<EntityDto?> GetAsync(string tenant, string type, string id, CancellationToken ct = default)
     {
@@ -227,6 +227,10 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     /// </summary>
     private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, Func<long, Task<(WriteOutcome Outcome, bool Commit)>> work, CancellationToken ct)
     {
+        // SQLite has one writer per file; a second writer that finds it busy sleeps a flat 150 ms in the
+        // driver before retrying. Queuing this process's writers on an async gate makes them wait only
+        // as long as the write ahead of them (other processes still rely on the busy timeout).
+        using var turn = db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var seq = await NextSeqAsync(tenant, tx, ct);
         var (outcome, commit) = await work(seq);

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace RealtimeSync.EditLatency;
+
+/// <summary>The Markdown summary on stdout and the full JSON under bench/results/.</summary>
+internal static class Report
+{
+    /// <summary>The goal: merge+persist+push adds at most this much to p99 on SQLite.</summary>
+    public const double GoalP99OverheadMs = 10;
+
+    public static void Print(TextWriter o, BenchOptions options, IReadOnlyList<BackendResult> results)
+    {
+        o.WriteLine($"## Edit-to-screen latency: {options.Subscribers} subscribers, {options.Rate}/s, " +
+                    $"{options.Phases} × ({options.Seconds} s baseline + {options.Seconds} s edits), warm-up {options.WarmUpSeconds} s + {options.WarmUpSeconds} s, {options.Entities} entities");
+        o.WriteLine();
+        o.WriteLine("Call → receipt at every subscriber, ms (baseline = bare SignalR group send of the same payload):");
+        o.WriteLine();
+        o.WriteLine("| backend | mode | messages | receipts | missing | p50 | p90 | p99 | max |");
+        o.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            Row(o, r.Backend, "baseline", r.Baseline);
+            Row(o, r.Backend, "edits", r.Edits);
+        }
+
+        o.WriteLine();
+        o.WriteLine("| backend | overhead p50 | overhead p99 | ratio p50 | ratio p99 | goal (p99 +≤10 ms, SQLite) | late edits | failed edits | dropped subscribers | load avg before → after |");
+        o.WriteLine("|---|---:|---:|---:|---:|---|---:|---:|---:|---|");
+        foreach (var r in results)
+        {
+            var goal = r.OverheadP99Ms <= GoalP99OverheadMs ? "met" : $"missed by {F(r.OverheadP99Ms - GoalP99OverheadMs)} ms";
+            o.WriteLine($"| {r.Backend} | {Signed(r.OverheadP50Ms)} | {Signed(r.OverheadP99Ms)} | {F(r.RatioP50)}× | {F(r.RatioP99)}× | {goal} | {r.Edits.Late} | {r.Edits.Failed} | {r.DroppedSubscribers} | {r.LoadAverageBefore} → {r.LoadAverageAfter} |");
+        }
+
+        o.WriteLine();
+        o.WriteLine("Where the time goes, ms p50 / p99 (pushed = the server's group send returned, for edits after merge, persist, commit and the change feed's read-back; due = the fixed-rate schedule slot, so it includes waiting for a busy entity):");
+        o.WriteLine();
+        o.WriteLine("| backend | mode | call → PATCH response | call → pushed | call → first receipt | call → last receipt | due → receipt | receipt p99 per phase |");
+        o.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            Breakdown(o, r.Backend, "baseline", r.Baseline);
+            Breakdown(o, r.Backend, "edits", r.Edits);
+        }
+
+        o.WriteLine();
+        o.WriteLine("Load during the measured phases (process = this process, host and subscribers; machine = all cores, everyone; steal = vCPU time taken by the hypervisor):");
+        o.WriteLine();
+        o.WriteLine("| backend | mode | process cores | machine busy | steal | max thread-pool queue | max threads |");
+        o.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            LoadRow(o, r.Backend, "baseline", r.Baseline.Load);
+            LoadRow(o, r.Backend, "edits", r.Edits.Load);
+        }
+    }
+
+    public static string WriteJson(string folder, BenchOptions options, IReadOnlyList<BackendResult> results)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"edit-latency-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+        var document = new
+        {
+            measuredAt = DateTimeOffset.UtcNow,
+            machine = new { Environment.ProcessorCount, Environment.MachineName, runtime = Environment.Version.ToString() },
+            options = new { options.Subscribers, options.Rate, options.Seconds, options.Phases, options.WarmUpSeconds, options.Entities },
+            goalP99OverheadMs = GoalP99OverheadMs,
+            results,
+        };
+        var json = new JsonSerializerOptions(JsonSerializerOptions.Web)
+        {
+            WriteIndented = true,
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(document, json));
+        return path;
+    }
+
+    private static void Row(TextWriter o, string backend, string mode, ModeResult m) =>
+        o.WriteLine($"| {backend} | {mode} | {m.Messages} | {m.Receipt.Count} | {m.MissingReceipts} | {F(m.Receipt.P50)} | {F(m.Receipt.P90)} | {F(m.Receipt.P99)} | {F(m.Receipt.Max)} |");
+
+    private static void Breakdown(TextWriter o, string backend, string mode, ModeResult m) =>
+        o.WriteLine($"| {backend} | {mode} | {(m.Response is { } r ? Pair(r) : "–")} | {Pair(m.Pushed)} | {Pair(m.FirstReceipt)} | {Pair(m.LastReceipt)} | {Pair(m.FromSchedule)} | {string.Join(", ", m.PhaseReceipts.Select(p => F(p.P99)))} |");
+
+    private static void LoadRow(TextWriter o, string backend, string mode, ModeLoad l) =>
+        o.WriteLine($"| {backend} | {mode} | {F(l.ProcessCores)} | {F(l.MachineBusyPercent)} % | {F(l.StealPercent)} % | {l.MaxThreadPoolQueue} | {l.MaxThreads} |");
+
+    private static string Pair(Distribution d) => $"{F(d.P50)} / {F(d.P99)}";
+
+    private static string Signed(double value) => value >= 0 ? $"+{F(value)}" : $"-{F(-value)}";
+
+    private static string F(double value) => double.IsNaN(value) ? "–" : value.ToString(value < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
+}

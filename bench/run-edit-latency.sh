@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Edit-to-screen latency on SQLite and PostgreSQL with the issue's defaults (500 subscribers, 100/s,
+# 2 × (5 s baseline + 5 s edits)); see bench/README.md. Extra arguments go to the benchmark, e.g.
+#     bench/run-edit-latency.sh --subscribers 200 --rate 50
+# Takes about 2 minutes (build included). Results: Markdown on stdout, JSON in bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Own run dir: starting servers wipes the run dir's previous servers, so never share the test suite's.
+export RS_TEST_RUN_DIR="${RS_TEST_RUN_DIR:-/tmp/rs-bench-servers}"
+# shellcheck source=../eng/test-servers.sh
+source eng/test-servers.sh
+trap rs_servers_stop EXIT
+rs_servers_start
+
+dotnet build bench/EditLatency/EditLatency.csproj -c Release -warnaserror -nologo -clp:ErrorsOnly
+dotnet bench/EditLatency/bin/Release/net10.0/RealtimeSync.EditLatency.dll --backend both "$@"

@@ -81,7 +81,7 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
                 {
                     var data = new EntityChangedEvent(change.EntityId, change.EntityType, change.Operation, change.Version, change.Changed, change.Conflicts, change.Actor, change.Origin, change.Seq);
                     var type = change.Operation == "delete" ? PublicationTypes.EntityDeleted : PublicationTypes.EntityChanged;
-                    await publisher.PublishAsync(ChannelName.Entities(tenant, change.EntityType), type, data);
+                    await publisher.PublishAsync(ChannelName.Entities(tenant, change.EntityType), type, data, change.Seq);
                     feed.Published = change.Seq;
                 }
             }

@@ -9,8 +9,12 @@ namespace RealtimeSync.Hub.Realtime;
 /// </summary>
 public interface IChannelHistory
 {
-    /// <summary>Assigns the channel's next offset and appends the publication, as one atomic step.</summary>
-    Task<Publication> AppendAsync(string channel, string type, JsonElement data, CancellationToken ct = default);
+    /// <summary>
+    /// Assigns the channel's next offset and appends the publication, as one atomic step. With a
+    /// <paramref name="sourceSeq"/> at or below the last one appended to this channel, appends nothing and
+    /// returns null (another node already published that change).
+    /// </summary>
+    Task<Appended?> AppendAsync(string channel, string type, JsonElement data, long? sourceSeq = null, CancellationToken ct = default);
 
     /// <summary>
     /// The channel's current position and, when <paramref name="since"/> is given, the publications after it,
@@ -18,6 +22,10 @@ public interface IChannelHistory
     /// </summary>
     Task<SubscribeResult> ReadSinceAsync(string channel, StreamPosition? since, CancellationToken ct = default);
 }
+
+/// <param name="Publication">The publication with its offset.</param>
+/// <param name="DeliveredByHistory">True when the history's own fan-out delivers it to every node, this one included.</param>
+public sealed record Appended(Publication Publication, bool DeliveredByHistory);
 
 /// <summary>How much history each channel keeps (<c>Realtime:History:*</c>), read at use time.</summary>
 public sealed record HistoryWindow(int MaxCount, TimeSpan MaxAge)

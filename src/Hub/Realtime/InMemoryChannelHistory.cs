@@ -16,17 +16,27 @@ public sealed class InMemoryChannelHistory(IConfiguration configuration, TimePro
 
     private readonly ConcurrentDictionary<string, Stream> channels = new(StringComparer.Ordinal);
 
-    public Task<Publication> AppendAsync(string channel, string type, JsonElement data, CancellationToken ct = default)
+    public Task<Appended?> AppendAsync(string channel, string type, JsonElement data, long? sourceSeq = null, CancellationToken ct = default)
     {
         var stream = channels.GetOrAdd(channel, _ => new Stream());
         var window = HistoryWindow.From(configuration);
         var now = clock.GetUtcNow();
         lock (stream)
         {
+            if (sourceSeq is { } seq)
+            {
+                if (seq <= stream.LastSourceSeq)
+                {
+                    return Task.FromResult<Appended?>(null);
+                }
+
+                stream.LastSourceSeq = seq;
+            }
+
             var publication = new Publication(channel, stream.Epoch, ++stream.Top, type, data);
             stream.Items.Enqueue((publication, now));
             Trim(stream, window, now);
-            return Task.FromResult(publication);
+            return Task.FromResult<Appended?>(new Appended(publication, DeliveredByHistory: false));
         }
     }
 
@@ -73,6 +83,8 @@ public sealed class InMemoryChannelHistory(IConfiguration configuration, TimePro
         public string Epoch { get; } = ProcessEpoch;
 
         public long Top { get; set; }
+
+        public long LastSourceSeq { get; set; }
 
         public Queue<(Publication Publication, DateTimeOffset At)> Items { get; } = new();
     }

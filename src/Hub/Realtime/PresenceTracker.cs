@@ -23,7 +23,7 @@ public sealed class PresenceTracker(ChannelPublisher publisher, TimeProvider clo
         var member = new PresenceMember(memberId, user, clock.GetUtcNow());
         if (channels.GetOrAdd(channel, _ => new()).TryAdd(memberId, member))
         {
-            await publisher.PublishAsync(channel, PublicationTypes.PresenceJoined, member, ct);
+            await publisher.PublishAsync(channel, PublicationTypes.PresenceJoined, member, ct: ct);
         }
     }
 
@@ -32,7 +32,7 @@ public sealed class PresenceTracker(ChannelPublisher publisher, TimeProvider clo
         var channel = ChannelName.Presence(tenant, resource);
         if (channels.TryGetValue(channel, out var members) && members.TryRemove(memberId, out var member))
         {
-            await publisher.PublishAsync(channel, PublicationTypes.PresenceLeft, member, ct);
+            await publisher.PublishAsync(channel, PublicationTypes.PresenceLeft, member, ct: ct);
         }
     }
 

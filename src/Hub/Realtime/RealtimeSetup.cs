@@ -6,6 +6,8 @@ public static class RealtimeSetup
     {
         builder.Services.AddSignalR(options => options.MaximumReceiveMessageSize = 64 * 1024).AddJsonProtocol();
         builder.Services.AddSingleton<IChannelHistory, InMemoryChannelHistory>();
+        builder.Services.AddSingleton<ChannelSubscriptions>();
+        builder.Services.AddSingleton<ChannelFanOut>();
         builder.Services.AddSingleton<ChannelPublisher>();
         builder.Services.AddSingleton<PresenceTracker>();
         return builder;

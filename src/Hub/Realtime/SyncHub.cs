@@ -11,7 +11,7 @@ namespace RealtimeSync.Hub.Realtime;
 /// subscribe with <c>since</c> recovers what was missed from the channel history, or says resync.
 /// </summary>
 [Authorize(Policy = AuthSetup.ApiPolicy)]
-public sealed partial class SyncHub(IChannelHistory history, ILogger<SyncHub> log) : Microsoft.AspNetCore.SignalR.Hub
+public sealed partial class SyncHub(IChannelHistory history, ChannelSubscriptions subscriptions, ILogger<SyncHub> log) : Microsoft.AspNetCore.SignalR.Hub
 {
     /// <summary>The client method every publication is sent to.</summary>
     public const string PublicationMethod = "publication";
@@ -28,13 +28,19 @@ public sealed partial class SyncHub(IChannelHistory history, ILogger<SyncHub> lo
 
         // Join before reading the history: a publication racing with this call is then either in the
         // history read or delivered live (or both; the client drops offsets it has already seen).
-        await Groups.AddToGroupAsync(Context.ConnectionId, channel, Context.ConnectionAborted);
+        subscriptions.Add(Context.ConnectionId, channel);
         var result = await history.ReadSinceAsync(channel, since, Context.ConnectionAborted);
         LogSubscribed(log, Context.ConnectionId, channel, since?.Offset, result.Publications.Count, result.ResyncRequired);
         return result;
     }
 
-    public Task Unsubscribe(string channel) => Groups.RemoveFromGroupAsync(Context.ConnectionId, channel, Context.ConnectionAborted);
+    public void Unsubscribe(string channel) => subscriptions.Remove(Context.ConnectionId, channel);
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        subscriptions.RemoveConnection(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
+    }
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "Connection {ConnectionId} subscribed to {Channel} since {SinceOffset}: {Recovered} recovered, resync {Resync}")]
     private static partial void LogSubscribed(ILogger logger, string connectionId, string channel, long? sinceOffset, int recovered, bool resync);

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+
+namespace RealtimeSync.Hub.Realtime;
+
+/// <summary>
+/// Which of this node's hub connections subscribed to which channel. Channel delivery uses this registry,
+/// not SignalR groups: every node learns every publication (from the history's fan-out), and sends it
+/// only to its own subscribers, so no cross-node group bookkeeping sits on the hot path.
+/// </summary>
+public sealed class ChannelSubscriptions
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> byChannel = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> byConnection = new(StringComparer.Ordinal);
+
+    public void Add(string connectionId, string channel)
+    {
+        byChannel.GetOrAdd(channel, _ => new(StringComparer.Ordinal))[connectionId] = 0;
+        byConnection.GetOrAdd(connectionId, _ => new(StringComparer.Ordinal))[channel] = 0;
+    }
+
+    public void Remove(string connectionId, string channel)
+    {
+        if (byChannel.TryGetValue(channel, out var connections))
+        {
+            connections.TryRemove(connectionId, out _);
+            if (connections.IsEmpty)
+            {
+                byChannel.TryRemove(KeyValuePair.Create(channel, connections));
+            }
+        }
+
+        if (byConnection.TryGetValue(connectionId, out var channels))
+        {
+            channels.TryRemove(channel, out _);
+        }
+    }
+
+    public void RemoveConnection(string connectionId)
+    {
+        if (byConnection.TryRemove(connectionId, out var channels))
+        {
+            foreach (var channel in channels.Keys)
+            {
+                Remove(connectionId, channel);
+            }
+        }
+    }
+
+    public IReadOnlyList<string> Subscribers(string channel) =>
+        byChannel.TryGetValue(channel, out var connections) ? connections.Keys.ToList() : [];
+
+    public int ConnectionCount => byConnection.Count;
+
+    public int SubscriptionCount => byChannel.Values.Sum(c => c.Count);
+
+    public IReadOnlyCollection<string> Channels => byChannel.Keys.ToList();
+}

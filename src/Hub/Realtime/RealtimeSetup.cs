@@ -2,10 +2,25 @@ namespace RealtimeSync.Hub.Realtime;
 
 public static class RealtimeSetup
 {
+    /// <summary>Starts and stops the history when it has background work (the Redis fan-out).</summary>
+    private sealed class HistoryLifetime(IChannelHistory history) : IHostedService
+    {
+        public Task StartAsync(CancellationToken ct) => history is IHostedService hosted ? hosted.StartAsync(ct) : Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken ct) => history is IHostedService hosted ? hosted.StopAsync(ct) : Task.CompletedTask;
+    }
+
     public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
     {
         builder.Services.AddSignalR(options => options.MaximumReceiveMessageSize = 64 * 1024).AddJsonProtocol();
-        builder.Services.AddSingleton<IChannelHistory, InMemoryChannelHistory>();
+        // Redis history (shared by every node, with the cross-node fan-out) when Redis is configured,
+        // decided when the host runs: the test host layers its settings after Program.cs.
+        builder.Services.AddSingleton<InMemoryChannelHistory>();
+        builder.Services.AddSingleton<RedisChannelHistory>();
+        builder.Services.AddSingleton<IChannelHistory>(sp => sp.GetRequiredService<Infrastructure.Redis.RedisConnection>().IsConfigured
+            ? sp.GetRequiredService<RedisChannelHistory>()
+            : sp.GetRequiredService<InMemoryChannelHistory>());
+        builder.Services.AddHostedService<HistoryLifetime>();
         builder.Services.AddSingleton<ChannelSubscriptions>();
         builder.Services.AddSingleton<ChannelFanOut>();
         builder.Services.AddSingleton<ChannelPublisher>();

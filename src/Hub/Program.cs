@@ -9,6 +9,7 @@ using RealtimeSync.Hub.Infrastructure.Logging;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Realtime;
+using RealtimeSync.Hub.Realtime.Backplane;
 using RealtimeSync.Hub.Tenants;
 
 var (command, hostArgs) = args is ["token", .. var rest] ? ("token", rest) : (null, args);
@@ -26,6 +27,7 @@ builder.AddStructuredLogging()
     .AddHealth()
     .AddAuth()
     .AddRealtime()
+    .AddRedisBackplane()
     .AddEntities()
     .AddBackoffice();
 

@@ -71,10 +71,17 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
         return 1
         """;
 
-    // KEYS: meta, log. ARGV: first wanted id ('' for none). Returns {epoch|false, top, oldest entry, entries}.
+    // KEYS: meta, log. ARGV: first wanted id ('' for none), newEpoch, ttlSeconds. Returns {epoch, top, oldest entry, entries}.
+    // A channel nobody published to yet gets its epoch here, so the first publication continues the position a
+    // subscriber was given instead of looking like a new history (the meta key expires like any other).
     private const string ReadScript = """
         local e = redis.call('HGET', KEYS[1], 'e')
-        if not e then return {false} end
+        if not e then
+          e = ARGV[2]
+          redis.call('DEL', KEYS[2])
+          redis.call('HSET', KEYS[1], 'e', e, 't', 0, 's', 0)
+          redis.call('EXPIRE', KEYS[1], ARGV[3])
+        end
         local t = redis.call('HGET', KEYS[1], 't')
         local items = {}
         if ARGV[1] ~= '' then items = redis.call('XRANGE', KEYS[2], ARGV[1], '+') end
@@ -203,7 +210,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
         RedisResult[] result;
         try
         {
-            RedisValue[] args = [since is null ? "" : $"{since.Offset + 1}-0"];
+            RedisValue[] args = [since is null ? "" : $"{since.Offset + 1}-0", NewEpoch(), TtlSeconds(window)];
             var reply = await redis.Multiplexer.GetDatabase().ScriptEvaluateAsync(ReadScript, Keys(channel), args);
             result = (RedisResult[])reply!;
         }
@@ -211,13 +218,6 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
         {
             LogOutage(log, e, channel);
             return ReadLocally(channel, since);
-        }
-
-        if (result[0].IsNull)
-        {
-            // Nothing was ever published here (or the history was lost): position 0 of the placeholder epoch.
-            var empty = since is null || since.Offset == 0;
-            return new SubscribeResult("", 0, since is not null && empty, [], !empty);
         }
 
         var epoch = (string)result[0]!;
@@ -241,11 +241,9 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
             : new SubscribeResult(epoch, top, false, [], true);
     }
 
-    public void Dispose()
-    {
-        stopping.Dispose();
-        replaying.Dispose();
-    }
+    // The cancellation source is not disposed: reconnect callbacks of the multiplexer may still read its token
+    // after the host stopped, and a source without timers holds nothing that needs releasing.
+    public void Dispose() => replaying.Dispose();
 
     private Appended? AppendLocally(string channel, string type, JsonElement data, long? sourceSeq)
     {
@@ -331,7 +329,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
 
     private void ScheduleReplay()
     {
-        if (BufferedCount > 0 && replaying.CurrentCount > 0)
+        if (!stopping.IsCancellationRequested && BufferedCount > 0 && replaying.CurrentCount > 0)
         {
             _ = Task.Run(ReplayAsync);
         }
@@ -520,15 +518,12 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
         // The subscription connection may come back after the interactive one: look again a little later.
         foreach (var delay in new[] { 500, 2000, 5000 })
         {
-            try
-            {
-                await Task.Delay(delay, stopping.Token);
-            }
-            catch (OperationCanceledException)
+            if (stopping.IsCancellationRequested)
             {
                 return;
             }
 
+            await Task.Delay(delay);
             foreach (var channel in delivered.Keys)
             {
                 incoming.Writer.TryWrite(new Incoming(null, channel));

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Realtime;
+using RealtimeSync.Hub.Realtime.Backplane;
+using RealtimeSync.Testing;
+
+namespace RealtimeSync.Hub.Tests.Realtime.Backplane;
+
+/// <summary>
+/// Two nodes on a Redis of this test's own (a redis-server process on a free port), which the test kills
+/// and starts again on the same port.
+/// </summary>
+public sealed class RedisOutageTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    private readonly int port = TestServers.FreePort();
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "rs-tests", "redis-" + Guid.NewGuid().ToString("N"));
+    private readonly string marker = Guid.NewGuid().ToString("N")[..8];
+    private readonly List<HubApp> apps = [];
+    private readonly List<RawHubClient> clients = [];
+    private Process? redis;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+
+        foreach (var app in apps)
+        {
+            await app.DisposeAsync();
+        }
+
+        await StopRedisAsync();
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // the OS cleans the temp folder
+        }
+    }
+
+    [Fact]
+    public async Task While_Redis_is_down_a_node_serves_its_own_connections_and_cross_node_delivery_resumes_when_Redis_returns()
+    {
+        await StartRedisAsync();
+        var settings = RedisNodes.RedisSettings($"127.0.0.1:{port}", $"rs-outage-{marker}");
+        var a = StartNode(settings);
+        var b = StartNode(settings);
+        await BackplaneNodes.WaitUntilReadyAsync(a);
+        await BackplaneNodes.WaitUntilReadyAsync(b);
+        var ada = $"ada-{marker}";
+        var local = await ConnectAsync(a, ada);
+        var remote = await ConnectAsync(b, $"grace-{marker}");
+        var group = $"demo/test/outage-{marker}";
+        await Hub(a).Groups.AddToGroupAsync(local.ConnectionId, group);
+        await Hub(a).Groups.AddToGroupAsync(remote.ConnectionId, group);
+        await Hub(a).Clients.Group(group).SendAsync("note", "before");
+        await remote.WaitForAsync("note", Text("before"));
+
+        await StopRedisAsync();
+        var status = a.Services.GetRequiredService<BackplaneStatus>();
+        await Eventually(() => status.State == BackplaneState.Down, "node A notices that Redis is gone");
+        var errors = status.PublishErrors;
+
+        // None of these throws, and the node's own client gets each of them.
+        await Hub(a).Clients.All.SendAsync("note", "down: all");
+        await Hub(a).Clients.Group(group).SendAsync("note", "down: group");
+        await Hub(a).Clients.User(ada).SendAsync("note", "down: user");
+        await Hub(a).Clients.Client(remote.ConnectionId).SendAsync("note", "down: remote connection");
+        await local.WaitForAsync("note", Text("down: all"));
+        await local.WaitForAsync("note", Text("down: group"));
+        await local.WaitForAsync("note", Text("down: user"));
+        await Eventually(() => status.PublishErrors >= errors + 4, "the failed publishes are counted");
+
+        await StartRedisAsync();
+        var watch = Stopwatch.StartNew();
+
+        // Both directions, through the group channels the nodes subscribed to before the outage.
+        await RepeatUntilReceivedAsync(a, group, remote, "a to b");
+        await RepeatUntilReceivedAsync(b, group, local, "b to a");
+        Assert.True(watch.Elapsed < Bound, $"cross-node delivery took {watch.Elapsed.TotalSeconds:0.0} s to resume");
+        await Eventually(() => status.State == BackplaneState.Connected, "node A reports the backplane connected again");
+        Assert.DoesNotContain(remote.Invocations, i => i.Arguments[0].GetString()!.StartsWith("down:", StringComparison.Ordinal));
+    }
+
+    private static IHubContext<SyncHub> Hub(HubApp node) => node.Services.GetRequiredService<IHubContext<SyncHub>>();
+
+    private static Func<HubInvocation, bool> Text(string text) => i => i.Arguments[0].GetString() == text;
+
+    private static async Task Eventually(Func<bool> condition, string what)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < Bound, $"not within {Bound.TotalSeconds} s: {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Sends a numbered group note every 250 ms until the client got one (messages sent while re-subscribing may be lost).</summary>
+    private static async Task RepeatUntilReceivedAsync(HubApp sender, string group, RawHubClient client, string label)
+    {
+        var watch = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            await Hub(sender).Clients.Group(group).SendAsync("note", $"{label} {attempt}");
+            try
+            {
+                await client.WaitForAsync("note", i => i.Arguments[0].GetString()!.StartsWith(label, StringComparison.Ordinal), TimeSpan.FromMilliseconds(250));
+                return;
+            }
+            catch (TimeoutException) when (watch.Elapsed < Bound)
+            {
+            }
+        }
+    }
+
+    private HubApp StartNode(Dictionary<string, string?> settings)
+    {
+        var app = new HubApp(settings, realServer: true);
+        apps.Add(app);
+        return app;
+    }
+
+    private async Task<RawHubClient> ConnectAsync(HubApp node, string subject)
+    {
+        var token = node.Services.GetRequiredService<TokenIssuer>().Issue("demo", subject, ["viewer"], TimeSpan.FromMinutes(10));
+        var client = await RawHubClient.ConnectAsync(node.Address, token);
+        clients.Add(client);
+        await client.InvokeAsync("Unsubscribe", "demo/entities/nothing"); // the server has registered the connection
+        return client;
+    }
+
+    private async Task StartRedisAsync()
+    {
+        Directory.CreateDirectory(directory);
+        var info = new ProcessStartInfo(TestServers.RedisServerBinary) { UseShellExecute = false };
+        foreach (var argument in new[] { "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--dir", directory, "--logfile", Path.Combine(directory, "redis.log") })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        redis = Process.Start(info) ?? throw new InvalidOperationException("redis-server did not start");
+        var watch = Stopwatch.StartNew();
+        while (!await PingsAsync())
+        {
+            if (redis.HasExited || watch.Elapsed > Bound)
+            {
+                var log = Path.Combine(directory, "redis.log");
+                throw new InvalidOperationException($"redis-server on port {port} did not answer: {(File.Exists(log) ? await File.ReadAllTextAsync(log) : "no log")}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task StopRedisAsync()
+    {
+        if (redis is null)
+        {
+            return;
+        }
+
+        if (!redis.HasExited)
+        {
+            redis.Kill();
+            await redis.WaitForExitAsync();
+        }
+
+        redis.Dispose();
+        redis = null;
+    }
+
+    private async Task<bool> PingsAsync()
+    {
+        try
+        {
+            using var tcp = new TcpClient();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await tcp.ConnectAsync("127.0.0.1", port, cts.Token);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token);
+            var buffer = new byte[16];
+            var read = await stream.ReadAsync(buffer, cts.Token);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

@@ -11,7 +11,7 @@
 #     bash eng/test-servers.sh print-env   # print the exports of the running servers
 #     bash eng/test-servers.sh stop
 #
-# rs_servers_start installs what is missing (apt: postgresql, redis-server, chromium;
+# rs_servers_start installs what is missing (apt: postgresql, redis-server, chromium, nginx;
 # npm ci in tests/node), starts the three servers on 127.0.0.1 on free ports, waits
 # until they answer, and exports:
 #     RS_TEST_POSTGRES       Npgsql connection string to the `postgres` database (superuser postgres, trust auth)
@@ -23,6 +23,7 @@
 #     RS_TEST_S3_SECRET_KEY  S3RVER
 #     RS_TEST_S3RVER_CMD     node command line of s3rver; append e.g. `-d DIR -p PORT -a 127.0.0.1 [-s]`
 #     RS_TEST_CHROMIUM       /usr/bin/chromium
+#     RS_TEST_NGINX          /usr/sbin/nginx (the test runs its own nginx processes; the Debian service is not used)
 #
 # Inputs (all optional): RS_TEST_RUN_DIR (state dir, default /tmp/rs-test-servers),
 # RS_TEST_PG_PORT / RS_TEST_REDIS_PORT / RS_TEST_S3_PORT (fixed ports instead of free ones).
@@ -70,6 +71,7 @@ _rs_install() {
   [ -x "$RS_PG_BIN/pg_ctl" ] && [ -x "$RS_PG_BIN/initdb" ] && [ -x "$RS_PG_BIN/pg_isready" ] || pkgs+=(postgresql)
   command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-server)
   [ -x /usr/bin/chromium ] || pkgs+=(chromium fonts-liberation)
+  [ -x /usr/sbin/nginx ] || pkgs+=(nginx)
   if [ "${#pkgs[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       _rs_err "missing packages (${pkgs[*]}) and not root: install them first"
@@ -85,12 +87,25 @@ _rs_install() {
       sleep 5
     done
     [ "$ok" = 1 ] || { _rs_err "apt-get update failed"; return 1; }
-    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends "${pkgs[@]}" >&2 \
-      || { _rs_err "apt-get install ${pkgs[*]} failed"; return 1; }
+    # The tests run their own servers on 127.0.0.1; the packages' services (nginx on *:80, the default
+    # PostgreSQL cluster, redis on 6379) must not be started by the install: policy-rc.d says no for its duration.
+    local had_policy=0 installed=0
+    if [ -e /usr/sbin/policy-rc.d ]; then
+      had_policy=1
+    else
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+      chmod +x /usr/sbin/policy-rc.d
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" install --no-install-recommends "${pkgs[@]}" >&2; then
+      installed=1
+    fi
+    if [ "$had_policy" = 0 ]; then rm -f /usr/sbin/policy-rc.d; fi
+    [ "$installed" = 0 ] || { _rs_err "apt-get install ${pkgs[*]} failed"; return 1; }
   fi
   [ -x "$RS_PG_BIN/pg_ctl" ] || { _rs_err "$RS_PG_BIN/pg_ctl not found after install (PostgreSQL 15 expected)"; return 1; }
   command -v redis-server >/dev/null 2>&1 || { _rs_err "redis-server not found after install"; return 1; }
   [ -x /usr/bin/chromium ] || { _rs_err "/usr/bin/chromium not found after install"; return 1; }
+  [ -x /usr/sbin/nginx ] || { _rs_err "/usr/sbin/nginx not found after install"; return 1; }
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     _rs_err "OS user 'postgres' does not exist (should come with the postgresql package)"
     return 1
@@ -311,10 +326,11 @@ EOF
   export RS_TEST_S3_SECRET_KEY=S3RVER
   export RS_TEST_S3RVER_CMD="$node --openssl-legacy-provider $RS_S3RVER_JS"
   export RS_TEST_CHROMIUM=/usr/bin/chromium
+  export RS_TEST_NGINX=/usr/sbin/nginx
 
   local v
   for v in RS_TEST_POSTGRES RS_TEST_REDIS RS_TEST_REDIS_SERVER RS_TEST_S3_URL RS_TEST_S3_BUCKET \
-           RS_TEST_S3_ACCESS_KEY RS_TEST_S3_SECRET_KEY RS_TEST_S3RVER_CMD RS_TEST_CHROMIUM; do
+           RS_TEST_S3_ACCESS_KEY RS_TEST_S3_SECRET_KEY RS_TEST_S3RVER_CMD RS_TEST_CHROMIUM RS_TEST_NGINX; do
     printf 'export %s=%q\n' "$v" "${!v}"
   done >"$run/env.sh"
   _rs_log "all up in $(( ($(date +%s%N) - t0) / 1000000 )) ms (run dir $run)"

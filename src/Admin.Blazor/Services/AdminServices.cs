@@ -48,3 +48,27 @@ public enum AdapterState
     Unhealthy,
     NotConfigured,
 }
+
+/// <summary>Every node of the cluster as the Dashboard shows it. Implemented by the host.</summary>
+public interface IClusterStatusSource
+{
+    Task<IReadOnlyList<ClusterNode>> GetAsync(CancellationToken ct = default);
+}
+
+/// <param name="Backplane">connected | degraded | down | in-process.</param>
+/// <param name="Lost">The node stopped reporting (three heartbeats missed).</param>
+public sealed record ClusterNode(
+    string NodeId,
+    string Version,
+    DateTimeOffset StartedAt,
+    DateTimeOffset SeenAt,
+    bool Lost,
+    int Connections,
+    int Subscriptions,
+    double PublicationsPerSecond,
+    double DeliveriesPerSecond,
+    string Backplane,
+    DateTimeOffset BackplaneSince,
+    string? BackplaneReason,
+    int HistoryChannels,
+    int OutageBuffered);

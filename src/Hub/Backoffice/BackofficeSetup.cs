@@ -20,6 +20,7 @@ public static class BackofficeSetup
         builder.Services.AddRadzenComponents();
         builder.Services.AddScoped<IAdminAccounts, AdminAccounts>();
         builder.Services.AddScoped<INodeStatusSource, NodeStatusSource>();
+        builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();
         return builder;
     }

@@ -64,8 +64,8 @@ public sealed class EntityEditing(IServiceScopeFactory scopes, EntityTypes types
     }
 
     public IDisposable WatchPresence(string tenant, string resource, Func<IReadOnlyList<EditorPresence>, Task> onChange) =>
-        publisher.Listen(ChannelName.Presence(tenant, resource), _ =>
-            onChange(presence.Members(tenant, resource).Select(m => new EditorPresence(m.MemberId, m.User, m.Since)).ToList()));
+        publisher.Listen(ChannelName.Presence(tenant, resource), async _ =>
+            await onChange((await presence.MembersAsync(tenant, resource)).Select(m => new EditorPresence(m.MemberId, m.User, m.Since)).ToList()));
 
     private EntityTypeSchema Schema(string tenant, string type) =>
         types.Current.Find(tenant, type) ?? throw new InvalidOperationException($"'{type}' is not an entity type of {tenant}.");

@@ -17,6 +17,7 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
 {
     private readonly ConcurrentDictionary<string, TenantFeed> tenants = new(StringComparer.Ordinal);
     private volatile bool started;
+    private string changeLog = "unknown"; // this database's installation id
 
     /// <summary>Where every tenant's log ends at start-up: only later changes are pushed by this node.</summary>
     public async Task StartAsync(CancellationToken ct)
@@ -24,6 +25,7 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
         var counters = await db.TenantCounters.AsNoTracking().ToListAsync(ct);
+        changeLog = (await db.Database.SqlQueryRaw<string>("SELECT id AS \"Value\" FROM installation").ToListAsync(ct)).FirstOrDefault() ?? "unknown";
         foreach (var counter in counters)
         {
             tenants[counter.TenantId] = new TenantFeed(counter.LastSeq);
@@ -81,7 +83,7 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
                 {
                     var data = new EntityChangedEvent(change.EntityId, change.EntityType, change.Operation, change.Version, change.Changed, change.Conflicts, change.Actor, change.Origin, change.Seq);
                     var type = change.Operation == "delete" ? PublicationTypes.EntityDeleted : PublicationTypes.EntityChanged;
-                    await publisher.PublishAsync(ChannelName.Entities(tenant, change.EntityType), type, data, change.Seq);
+                    await publisher.PublishAsync(ChannelName.Entities(tenant, change.EntityType), type, data, new ChangeSource(changeLog, change.Seq));
                     feed.Published = change.Seq;
                 }
             }

@@ -17,18 +17,18 @@ public sealed class ChannelPublisher(IChannelHistory history, ChannelFanOut fanO
 
     public long Publications => Interlocked.Read(ref publications);
 
-    /// <param name="sourceSeq">
-    /// The change-log sequence this publication is made from, when there is one: a history that has already
-    /// appended it (published by another node) returns null instead of appending it twice.
+    /// <param name="source">
+    /// The change this publication is made from, when there is one: a history that has already appended it
+    /// (published by another node) returns null instead of appending it twice.
     /// </param>
-    public async Task<Publication?> PublishAsync<T>(string channel, string type, T data, long? sourceSeq = null, CancellationToken ct = default)
+    public async Task<Publication?> PublishAsync<T>(string channel, string type, T data, ChangeSource? source = null, CancellationToken ct = default)
     {
         var payload = JsonSerializer.SerializeToElement(data, JsonSerializerOptions.Web);
         var gate = gates.GetOrAdd(channel, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
         {
-            var appended = await history.AppendAsync(channel, type, payload, sourceSeq, ct);
+            var appended = await history.AppendAsync(channel, type, payload, source, ct);
             if (appended is null)
             {
                 return null;

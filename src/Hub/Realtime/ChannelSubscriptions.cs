@@ -12,6 +12,19 @@ public sealed class ChannelSubscriptions
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> byChannel = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> byConnection = new(StringComparer.Ordinal);
 
+    private int connections;
+
+    /// <summary>Hub connections open on this node (subscribed or not).</summary>
+    public int OpenConnections => Volatile.Read(ref connections);
+
+    public void Connected() => Interlocked.Increment(ref connections);
+
+    public void Disconnected(string connectionId)
+    {
+        Interlocked.Decrement(ref connections);
+        RemoveConnection(connectionId);
+    }
+
     public void Add(string connectionId, string channel)
     {
         byChannel.GetOrAdd(channel, _ => new(StringComparer.Ordinal))[connectionId] = 0;

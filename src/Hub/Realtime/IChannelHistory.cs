@@ -11,10 +11,10 @@ public interface IChannelHistory
 {
     /// <summary>
     /// Assigns the channel's next offset and appends the publication, as one atomic step. With a
-    /// <paramref name="sourceSeq"/> at or below the last one appended to this channel, appends nothing and
-    /// returns null (another node already published that change).
+    /// <paramref name="source"/> at or below the last one appended to this channel from the same log, appends
+    /// nothing and returns null (another node already published that change).
     /// </summary>
-    Task<Appended?> AppendAsync(string channel, string type, JsonElement data, long? sourceSeq = null, CancellationToken ct = default);
+    Task<Appended?> AppendAsync(string channel, string type, JsonElement data, ChangeSource? source = null, CancellationToken ct = default);
 
     /// <summary>
     /// The channel's current position and, when <paramref name="since"/> is given, the publications after it,
@@ -22,6 +22,9 @@ public interface IChannelHistory
     /// </summary>
     Task<SubscribeResult> ReadSinceAsync(string channel, StreamPosition? since, CancellationToken ct = default);
 }
+
+/// <summary>Where a publication comes from: a change log (a database's identity) and the change's sequence in it.</summary>
+public sealed record ChangeSource(string Log, long Seq);
 
 /// <param name="Publication">The publication with its offset.</param>
 /// <param name="DeliveredByHistory">True when the history's own fan-out delivers it to every node, this one included.</param>

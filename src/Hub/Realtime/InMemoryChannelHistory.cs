@@ -16,21 +16,21 @@ public sealed class InMemoryChannelHistory(IConfiguration configuration, TimePro
 
     private readonly ConcurrentDictionary<string, Stream> channels = new(StringComparer.Ordinal);
 
-    public Task<Appended?> AppendAsync(string channel, string type, JsonElement data, long? sourceSeq = null, CancellationToken ct = default)
+    public Task<Appended?> AppendAsync(string channel, string type, JsonElement data, ChangeSource? source = null, CancellationToken ct = default)
     {
         var stream = channels.GetOrAdd(channel, _ => new Stream());
         var window = HistoryWindow.From(configuration);
         var now = clock.GetUtcNow();
         lock (stream)
         {
-            if (sourceSeq is { } seq)
+            if (source is not null)
             {
-                if (seq <= stream.LastSourceSeq)
+                if (source.Log == stream.LastSource?.Log && source.Seq <= stream.LastSource.Seq)
                 {
                     return Task.FromResult<Appended?>(null);
                 }
 
-                stream.LastSourceSeq = seq;
+                stream.LastSource = source;
             }
 
             var publication = new Publication(channel, stream.Epoch, ++stream.Top, type, data);
@@ -84,7 +84,7 @@ public sealed class InMemoryChannelHistory(IConfiguration configuration, TimePro
 
         public long Top { get; set; }
 
-        public long LastSourceSeq { get; set; }
+        public ChangeSource? LastSource { get; set; }
 
         public Queue<(Publication Publication, DateTimeOffset At)> Items { get; } = new();
     }

@@ -1,5 +1,9 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using RealtimeSync.Hub.Infrastructure.Hosting;
+using RealtimeSync.Hub.Infrastructure.Redis;
 using RealtimeSync.Shared.Realtime;
+using StackExchange.Redis;
 
 namespace RealtimeSync.Hub.Realtime;
 
@@ -7,37 +11,141 @@ namespace RealtimeSync.Hub.Realtime;
 /// <param name="MemberId">Unique per participant session (a circuit or connection id).</param>
 /// <param name="User">Display name.</param>
 /// <param name="Since">When they joined.</param>
-public sealed record PresenceMember(string MemberId, string User, DateTimeOffset Since);
+/// <param name="Node">The node that holds their session.</param>
+public sealed record PresenceMember(string MemberId, string User, DateTimeOffset Since, string Node);
 
 /// <summary>
-/// Who is looking at or editing a resource on this node ("also editing" in the admin). Joins and leaves
-/// are published on <c>{tenant}/presence/{resource}</c>. Cross-node presence comes with the Redis backplane.
+/// Who is looking at or editing a resource ("also editing" in the admin), across every node. Joins and leaves
+/// are published on <c>{tenant}/presence/{resource}</c>. With Redis, each member is an entry of the resource's
+/// hash that expires unless its node renews it (<see cref="HeartbeatAsync"/>): a node that dies without saying
+/// goodbye drops out after <c>Realtime:Presence:TtlSeconds</c> (default 30), and another node publishes the leave.
 /// </summary>
-public sealed class PresenceTracker(ChannelPublisher publisher, TimeProvider clock)
+public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisConnection redis, NodeInfo node, IConfiguration configuration, TimeProvider clock, ILogger<PresenceTracker> log)
 {
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, PresenceMember>> channels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entry>> local = new(StringComparer.Ordinal);
+
+    private TimeSpan Ttl => TimeSpan.FromSeconds(configuration.GetValue<int?>("Realtime:Presence:TtlSeconds") ?? 30);
+
+    private string Prefix => configuration["Redis:ChannelPrefix"] is { Length: > 0 } prefix ? prefix : "rs";
 
     public async Task JoinAsync(string tenant, string resource, string memberId, string user, CancellationToken ct = default)
     {
         var channel = ChannelName.Presence(tenant, resource);
-        var member = new PresenceMember(memberId, user, clock.GetUtcNow());
-        if (channels.GetOrAdd(channel, _ => new()).TryAdd(memberId, member))
-        {
-            await publisher.PublishAsync(channel, PublicationTypes.PresenceJoined, member, ct: ct);
-        }
+        var member = new PresenceMember(memberId, user, clock.GetUtcNow(), node.NodeId);
+        local.GetOrAdd(channel, _ => new(StringComparer.Ordinal))[memberId] = new Entry(member, clock.GetUtcNow() + Ttl);
+        await WriteAsync(channel, member);
+        await publisher.PublishAsync(channel, PublicationTypes.PresenceJoined, member, ct: ct);
     }
 
     public async Task LeaveAsync(string tenant, string resource, string memberId, CancellationToken ct = default)
     {
         var channel = ChannelName.Presence(tenant, resource);
-        if (channels.TryGetValue(channel, out var members) && members.TryRemove(memberId, out var member))
+        if (local.TryGetValue(channel, out var members) && members.TryRemove(memberId, out var entry))
         {
-            await publisher.PublishAsync(channel, PublicationTypes.PresenceLeft, member, ct: ct);
+            await RemoveAsync(channel, memberId);
+            await publisher.PublishAsync(channel, PublicationTypes.PresenceLeft, entry.Member, ct: ct);
         }
     }
 
-    public IReadOnlyList<PresenceMember> Members(string tenant, string resource) =>
-        channels.TryGetValue(ChannelName.Presence(tenant, resource), out var members)
-            ? members.Values.OrderBy(m => m.Since).ToList()
-            : [];
+    /// <summary>Everyone on the resource, on any node, oldest first.</summary>
+    public async Task<IReadOnlyList<PresenceMember>> MembersAsync(string tenant, string resource)
+    {
+        var channel = ChannelName.Presence(tenant, resource);
+        if (redis.IsConfigured)
+        {
+            try
+            {
+                var now = clock.GetUtcNow();
+                var entries = await redis.Multiplexer.GetDatabase().HashGetAllAsync(Key(channel));
+                return entries.Select(e => JsonSerializer.Deserialize<Entry>((string)e.Value!, JsonSerializerOptions.Web)!)
+                    .Where(e => e.ExpiresAt > now)
+                    .Select(e => e.Member)
+                    .OrderBy(m => m.Since)
+                    .ToList();
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                LogUnavailable(log, e, channel); // fall back to what this node holds
+            }
+        }
+
+        return local.TryGetValue(channel, out var members) ? members.Values.Select(e => e.Member).OrderBy(m => m.Since).ToList() : [];
+    }
+
+    /// <summary>Renews this node's members and removes (and announces) members whose node stopped renewing them.</summary>
+    public async Task HeartbeatAsync(CancellationToken ct)
+    {
+        if (!redis.IsConfigured)
+        {
+            return;
+        }
+
+        var now = clock.GetUtcNow();
+        foreach (var (channel, members) in local)
+        {
+            foreach (var entry in members.Values)
+            {
+                members[entry.Member.MemberId] = entry with { ExpiresAt = now + Ttl };
+                await WriteAsync(channel, entry.Member);
+            }
+
+            // Members of other nodes on the resources this node watches: drop the ones nobody renews.
+            var stored = await redis.Multiplexer.GetDatabase().HashGetAllAsync(Key(channel));
+            foreach (var item in stored)
+            {
+                var other = JsonSerializer.Deserialize<Entry>((string)item.Value!, JsonSerializerOptions.Web)!;
+                if (other.ExpiresAt <= now && await redis.Multiplexer.GetDatabase().HashDeleteAsync(Key(channel), item.Name))
+                {
+                    LogExpired(log, other.Member.MemberId, other.Member.Node, channel);
+                    await publisher.PublishAsync(channel, PublicationTypes.PresenceLeft, other.Member, ct: ct);
+                }
+            }
+        }
+    }
+
+    private async Task WriteAsync(string channel, PresenceMember member)
+    {
+        if (!redis.IsConfigured)
+        {
+            return;
+        }
+
+        try
+        {
+            var db = redis.Multiplexer.GetDatabase();
+            await db.HashSetAsync(Key(channel), member.MemberId, JsonSerializer.Serialize(new Entry(member, clock.GetUtcNow() + Ttl), JsonSerializerOptions.Web));
+            await db.KeyExpireAsync(Key(channel), Ttl * 4);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogUnavailable(log, e, channel);
+        }
+    }
+
+    private async Task RemoveAsync(string channel, string memberId)
+    {
+        if (!redis.IsConfigured)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.Multiplexer.GetDatabase().HashDeleteAsync(Key(channel), memberId);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            LogUnavailable(log, e, channel); // the entry expires on its own
+        }
+    }
+
+    private string Key(string channel) => $"{Prefix}:presence:{channel}";
+
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Presence of {Channel} not shared: Redis unreachable")]
+    private static partial void LogUnavailable(ILogger logger, Exception e, string channel);
+
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Presence member {MemberId} of node {Node} on {Channel} expired (its node stopped renewing it)")]
+    private static partial void LogExpired(ILogger logger, string memberId, string node, string channel);
+
+    private sealed record Entry(PresenceMember Member, DateTimeOffset ExpiresAt);
 }

@@ -25,6 +25,8 @@ public static class RealtimeSetup
         builder.Services.AddSingleton<ChannelFanOut>();
         builder.Services.AddSingleton<ChannelPublisher>();
         builder.Services.AddSingleton<PresenceTracker>();
+        builder.Services.AddSingleton<Cluster.ClusterRegistry>();
+        builder.Services.AddHostedService<Cluster.ClusterHeartbeat>();
         return builder;
     }
 

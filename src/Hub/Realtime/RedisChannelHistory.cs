@@ -28,7 +28,9 @@ namespace RealtimeSync.Hub.Realtime;
 /// </summary>
 public sealed partial class RedisChannelHistory : IChannelHistory, IHostedService, IDisposable
 {
-    // KEYS: meta, log. ARGV: newEpoch, type, data, sourceSeq|'', maxCount, ttlSeconds, nowMs, pubsChannel, channel, node.
+    // KEYS: meta, log. ARGV: newEpoch, type, data, sourceSeq|'', maxCount, ttlSeconds, nowMs, pubsChannel, channel, node, sourceLog.
+    // A change is skipped when this channel already has it (same source log, sequence not newer); another log
+    // (a reset or restored database starts its sequences again) is always taken.
     private const string AppendScript = """
         local e = redis.call('HGET', KEYS[1], 'e')
         if not e then
@@ -37,8 +39,8 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
           redis.call('HSET', KEYS[1], 'e', e, 't', 0, 's', 0)
         end
         if ARGV[4] ~= '' then
-          if tonumber(ARGV[4]) <= tonumber(redis.call('HGET', KEYS[1], 's') or '0') then return {e, -1} end
-          redis.call('HSET', KEYS[1], 's', ARGV[4])
+          if redis.call('HGET', KEYS[1], 'sl') == ARGV[11] and tonumber(ARGV[4]) <= tonumber(redis.call('HGET', KEYS[1], 's') or '0') then return {e, -1} end
+          redis.call('HSET', KEYS[1], 's', ARGV[4], 'sl', ARGV[11])
         end
         local t = redis.call('HINCRBY', KEYS[1], 't', 1)
         redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], t .. '-1', 'y', ARGV[2], 'd', ARGV[3], 'at', ARGV[7])
@@ -50,12 +52,12 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
 
     // Replays a publication made during an outage at the offset it was delivered with, if the channel is
     // still exactly where this node left it. KEYS: meta, log. ARGV: epoch, offset, type, data, sourceSeq|'',
-    // maxCount, ttlSeconds, nowMs, pubsChannel, channel, node. Returns 1 when replayed, 0 on conflict.
+    // maxCount, ttlSeconds, nowMs, pubsChannel, channel, node, sourceLog. Returns 1 when replayed, 0 on conflict.
     private const string ReplayScript = """
         local e = redis.call('HGET', KEYS[1], 'e')
         local t = tonumber(redis.call('HGET', KEYS[1], 't') or '-1')
         if e ~= ARGV[1] or t ~= tonumber(ARGV[2]) - 1 then return 0 end
-        if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 's', ARGV[5]) end
+        if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 's', ARGV[5], 'sl', ARGV[12]) end
         redis.call('HSET', KEYS[1], 't', ARGV[2])
         redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[6], ARGV[2] .. '-1', 'y', ARGV[3], 'd', ARGV[4], 'at', ARGV[8])
         redis.call('EXPIRE', KEYS[1], ARGV[7])
@@ -99,7 +101,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
     private readonly Channel<Incoming> incoming = Channel.CreateBounded<Incoming>(new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly ConcurrentDictionary<string, StreamPosition> delivered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StreamPosition> known = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, long> knownSourceSeq = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ChangeSource> knownSource = new(StringComparer.Ordinal);
     private readonly object outageLock = new();
     private readonly LinkedList<BufferedPublication> buffer = new();
     private readonly HashSet<string> overflowed = new(StringComparer.Ordinal);
@@ -168,7 +170,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
         }
     }
 
-    public async Task<Appended?> AppendAsync(string channel, string type, JsonElement data, long? sourceSeq = null, CancellationToken ct = default)
+    public async Task<Appended?> AppendAsync(string channel, string type, JsonElement data, ChangeSource? source = null, CancellationToken ct = default)
     {
         var window = HistoryWindow.From(configuration);
         var json = data.GetRawText();
@@ -178,8 +180,8 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
             {
                 RedisValue[] args =
                 [
-                    NewEpoch(), type, json, sourceSeq?.ToString(CultureInfo.InvariantCulture) ?? "", window.MaxCount, TtlSeconds(window),
-                    clock.GetUtcNow().ToUnixTimeMilliseconds(), PubsChannel, channel, node,
+                    NewEpoch(), type, json, source?.Seq.ToString(CultureInfo.InvariantCulture) ?? "", window.MaxCount, TtlSeconds(window),
+                    clock.GetUtcNow().ToUnixTimeMilliseconds(), PubsChannel, channel, node, source?.Log ?? "",
                 ];
                 var reply = await redis.Multiplexer.GetDatabase().ScriptEvaluateAsync(AppendScript, Keys(channel), args);
                 var result = (RedisResult[])reply!;
@@ -190,7 +192,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                 }
 
                 var publication = new Publication(channel, (string)result[0]!, offset, type, data);
-                Remember(publication, sourceSeq);
+                Remember(publication, source);
                 return new Appended(publication, DeliveredByHistory: true);
             }
             catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
@@ -201,7 +203,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
         }
 
         // Redis unreachable (or a backlog is still being replayed, which must stay in front of new publications).
-        return AppendLocally(channel, type, data, sourceSeq);
+        return AppendLocally(channel, type, data, source);
     }
 
     public async Task<SubscribeResult> ReadSinceAsync(string channel, StreamPosition? since, CancellationToken ct = default)
@@ -245,18 +247,18 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
     // after the host stopped, and a source without timers holds nothing that needs releasing.
     public void Dispose() => replaying.Dispose();
 
-    private Appended? AppendLocally(string channel, string type, JsonElement data, long? sourceSeq)
+    private Appended? AppendLocally(string channel, string type, JsonElement data, ChangeSource? source)
     {
         lock (outageLock)
         {
-            if (sourceSeq is { } seq)
+            if (source is not null)
             {
-                if (seq <= knownSourceSeq.GetValueOrDefault(channel))
+                if (knownSource.TryGetValue(channel, out var last) && last.Log == source.Log && source.Seq <= last.Seq)
                 {
                     return null;
                 }
 
-                knownSourceSeq[channel] = seq;
+                knownSource[channel] = source;
             }
 
             Publication publication;
@@ -275,7 +277,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                 handedOut = false;
             }
 
-            buffer.AddLast(new BufferedPublication(publication, sourceSeq, handedOut));
+            buffer.AddLast(new BufferedPublication(publication, source, handedOut));
             if (handedOut)
             {
                 delivered[channel] = new StreamPosition(publication.Epoch, publication.Offset); // the publisher delivers it right away
@@ -384,7 +386,8 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                 }
 
                 var channel = next.Publication.Channel;
-                var seq = next.SourceSeq?.ToString(CultureInfo.InvariantCulture) ?? "";
+                var seq = next.Source?.Seq.ToString(CultureInfo.InvariantCulture) ?? "";
+                var sourceLog = next.Source?.Log ?? "";
                 var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
                 if (resetFirst)
                 {
@@ -399,7 +402,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                     RedisValue[] replayArgs =
                     [
                         next.Publication.Epoch, next.Publication.Offset, next.Publication.Type, next.Publication.Data.GetRawText(), seq,
-                        window.MaxCount, TtlSeconds(window), now, PubsChannel, channel, node,
+                        window.MaxCount, TtlSeconds(window), now, PubsChannel, channel, node, sourceLog,
                     ];
                     replayed = (long)await db.ScriptEvaluateAsync(ReplayScript, Keys(channel), replayArgs) == 1;
                     if (!replayed)
@@ -415,7 +418,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                 {
                     RedisValue[] appendArgs =
                     [
-                        NewEpoch(), next.Publication.Type, next.Publication.Data.GetRawText(), seq, window.MaxCount, TtlSeconds(window), now, PubsChannel, channel, node,
+                        NewEpoch(), next.Publication.Type, next.Publication.Data.GetRawText(), seq, window.MaxCount, TtlSeconds(window), now, PubsChannel, channel, node, sourceLog,
                     ];
                     await db.ScriptEvaluateAsync(AppendScript, Keys(channel), appendArgs);
                 }
@@ -531,13 +534,13 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
         }
     }
 
-    private void Remember(Publication publication, long? sourceSeq)
+    private void Remember(Publication publication, ChangeSource? source)
     {
         known.AddOrUpdate(publication.Channel, new StreamPosition(publication.Epoch, publication.Offset),
             (_, old) => old.Epoch == publication.Epoch && old.Offset > publication.Offset ? old : new StreamPosition(publication.Epoch, publication.Offset));
-        if (sourceSeq is { } seq)
+        if (source is not null)
         {
-            knownSourceSeq.AddOrUpdate(publication.Channel, seq, (_, old) => Math.Max(old, seq));
+            knownSource.AddOrUpdate(publication.Channel, source, (_, old) => old.Log == source.Log && old.Seq > source.Seq ? old : source);
         }
     }
 
@@ -580,5 +583,5 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
 
     private sealed record Incoming(string? Message, string? CatchUpChannel);
 
-    private sealed record BufferedPublication(Publication Publication, long? SourceSeq, bool HandedOut);
+    private sealed record BufferedPublication(Publication Publication, ChangeSource? Source, bool HandedOut);
 }

@@ -36,9 +36,15 @@ public sealed partial class SyncHub(IChannelHistory history, ChannelSubscription
 
     public void Unsubscribe(string channel) => subscriptions.Remove(Context.ConnectionId, channel);
 
+    public override Task OnConnectedAsync()
+    {
+        subscriptions.Connected();
+        return base.OnConnectedAsync();
+    }
+
     public override Task OnDisconnectedAsync(Exception? exception)
     {
-        subscriptions.RemoveConnection(Context.ConnectionId);
+        subscriptions.Disconnected(Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 

@@ -33,6 +33,8 @@ public sealed class SignInAndDashboardTests(BrowserFixture fixture) : IClassFixt
         }
 
         Assert.Contains("admin", await page.InnerTextAsync("[data-testid=current-user]"));
+        await page.WaitForSelectorAsync($"[data-testid=cluster-node-{fixture.NodeId}][data-lost=false]");
+        await page.WaitForSelectorAsync($"[data-testid=cluster-backplane-{fixture.NodeId}][data-state=connected]");
         Assert.Empty(errors);
     }
 

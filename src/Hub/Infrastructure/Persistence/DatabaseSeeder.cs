@@ -23,6 +23,9 @@ public sealed partial class DatabaseSeeder(RealtimeSyncDb db, IConfiguration con
             await SaveIgnoringRaceAsync(ct);
         }
 
+        // This database's identity (see migration 0004), made once.
+        await db.Database.ExecuteSqlAsync($"INSERT INTO installation (id, created_at) SELECT {Guid.NewGuid().ToString("N")}, {now} WHERE NOT EXISTS (SELECT 1 FROM installation)", ct);
+
         var userName = configuration["Admin:UserName"] is { Length: > 0 } configured ? configured : "admin";
         if (await db.Users.AnyAsync(u => u.UserName == userName, ct))
         {

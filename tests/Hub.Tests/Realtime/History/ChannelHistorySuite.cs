@@ -47,7 +47,7 @@ public abstract class ChannelHistorySuite : IAsyncLifetime
     protected static IChannelHistory History(HubApp app) => app.Services.GetRequiredService<IChannelHistory>();
 
     protected static Task<Publication?> Publish(HubApp app, string channel, int n, long? seq = null) =>
-        Publisher(app).PublishAsync(channel, "entity.changed", new { n }, seq);
+        Publisher(app).PublishAsync(channel, "entity.changed", new { n }, seq is { } s ? new ChangeSource("log-1", s) : null);
 
     protected static int N(Publication p) => p.Data.GetProperty("n").GetInt32();
 
@@ -128,8 +128,11 @@ public abstract class ChannelHistorySuite : IAsyncLifetime
         Assert.Null(await Publish(app, channel, 0, seq: 40));
         Assert.NotNull(await Publish(app, channel, 2, seq: 42));
 
+        // Another change log (a reset or restored database starts its sequences again) is never mistaken for this one.
+        Assert.NotNull(await Publisher(app).PublishAsync(channel, "entity.changed", new { n = 3 }, new ChangeSource("log-2", 1)));
+
         var all = await History(app).ReadSinceAsync(channel, new StreamPosition((await History(app).ReadSinceAsync(channel, null)).Epoch, 0));
-        Assert.Equal([1, 2], all.Publications.Select(N));
+        Assert.Equal([1, 2, 3], all.Publications.Select(N));
     }
 
     [Fact]

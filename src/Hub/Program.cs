@@ -10,6 +10,7 @@ using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Hub.Realtime.Backplane;
+using RealtimeSync.Hub.SiteKeys;
 using RealtimeSync.Hub.Tenants;
 
 var (command, hostArgs) = args is ["token", .. var rest] ? ("token", rest) : (null, args);
@@ -29,6 +30,7 @@ builder.AddStructuredLogging()
     .AddRealtime()
     .AddRedisBackplane()
     .AddEntities()
+    .AddSiteKeys()
     .AddBackoffice();
 
 var app = builder.Build();
@@ -47,6 +49,7 @@ app.MapHealth();
 app.MapBlobDownloads();
 app.MapTenants();
 app.MapEntities();
+app.MapSiteKeys();
 app.MapRealtime();
 app.MapDemo();
 app.MapBackoffice();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Radzen;
 using RealtimeSync.Admin;
 using RealtimeSync.Admin.Services;
+using RealtimeSync.Hub.SiteKeys;
 
 namespace RealtimeSync.Hub.Backoffice;
 
@@ -22,6 +23,7 @@ public static class BackofficeSetup
         builder.Services.AddScoped<INodeStatusSource, NodeStatusSource>();
         builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();
+        builder.Services.AddSingleton<ISiteKeyAdmin, SiteKeyAdmin>();
         return builder;
     }
 

@@ -20,7 +20,7 @@ public sealed partial class SyncHub(IChannelHistory history, ChannelSubscription
     {
         var name = ChannelName.TryParse(channel) ?? throw new HubException($"'{channel}' is not a valid channel name.");
         var user = Context.User!;
-        if (ChannelAccess.Check(name, user.FindFirst(ClaimNames.Tenant)?.Value, user.FindFirst(ClaimNames.Subject)?.Value, user.FindFirst("client_id")?.Value) is { } refusal)
+        if (ChannelAccess.Check(name, user.FindFirst(ClaimNames.Tenant)?.Value, user.FindFirst(ClaimNames.Subject)?.Value, user.FindFirst("client_id")?.Value, user.FindFirst(ChannelAccess.ScopeClaim)?.Value) is { } refusal)
         {
             LogRefused(log, Context.ConnectionId, channel);
             throw new HubException(refusal);

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.SiteKeys;
 
 namespace RealtimeSync.Hub.Infrastructure.Persistence;
 
@@ -19,6 +20,8 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
     public DbSet<ChangeRow> Changes => Set<ChangeRow>();
 
     public DbSet<TenantCounterRow> TenantCounters => Set<TenantCounterRow>();
+
+    public DbSet<SiteKeyRow> SiteKeys => Set<SiteKeyRow>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -81,6 +84,21 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
             e.HasKey(x => x.TenantId);
             e.Property(x => x.TenantId).HasColumnName("tenant_id");
             e.Property(x => x.LastSeq).HasColumnName("last_seq");
+        });
+        model.Entity<SiteKeyRow>(e =>
+        {
+            e.ToTable("site_keys");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id");
+            e.Property(x => x.TenantId).HasColumnName("tenant_id");
+            e.Property(x => x.Name).HasColumnName("name");
+            e.Property(x => x.KeyPrefix).HasColumnName("key_prefix");
+            e.Property(x => x.KeyHash).HasColumnName("key_hash");
+            e.Property(x => x.CreatedAt).HasColumnName("created_at");
+            e.Property(x => x.CreatedBy).HasColumnName("created_by");
+            e.Property(x => x.RevokedAt).HasColumnName("revoked_at");
+            e.Property(x => x.RevokedBy).HasColumnName("revoked_by");
+            e.Property(x => x.LastUsedAt).HasColumnName("last_used_at");
         });
         model.Entity<DataProtectionKeyRow>(e =>
         {

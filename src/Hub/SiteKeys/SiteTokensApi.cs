@@ -1,0 +1,145 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace RealtimeSync.Hub.SiteKeys;
+
+/// <param name="Token">A bearer token for the hub (<c>accessTokenFactory</c>) and the entities API's GETs.</param>
+/// <param name="Channels">The channels it may subscribe to: <c>{tenant}/entities/*</c>.</param>
+public sealed record SiteTokenResponse(string Token, string Tenant, DateTimeOffset ExpiresAt, string Channels);
+
+/// <summary>
+/// <c>POST /api/site-tokens</c>: server to server. A site's backend presents its site key in
+/// <c>X-Api-Key</c> and gets a short-lived subscriber token for its tenant's public (entities) channels,
+/// which it hands to its pages. Not behind the bearer policy: the key is the credential. The optional body
+/// <c>{"ttlSeconds": n}</c> is read by hand, not declared with Accepts: Accepts makes routing answer a wrong
+/// content type with a bare 415, and every client error here is a problem that names the field.
+/// </summary>
+public static class SiteTokensApi
+{
+    public const string ApiKeyHeader = "X-Api-Key";
+
+    public static IEndpointRouteBuilder MapSiteTokens(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/site-tokens", MintAsync)
+            .AllowAnonymous()
+            .WithName("MintSiteToken")
+            .WithTags("Site tokens");
+        return app;
+    }
+
+    public static async Task<Results<Ok<SiteTokenResponse>, ProblemHttpResult, ValidationProblem>> MintAsync(
+        HttpContext http, SiteKeyStore keys, SiteTokenIssuer issuer, ILoggerFactory logs, CancellationToken ct)
+    {
+        var log = logs.CreateLogger(typeof(SiteTokensApi));
+        var presented = http.Request.Headers[ApiKeyHeader];
+        var (verdict, key) = presented.Count > 1 ? (SiteKeyVerdict.Unknown, null) : await keys.VerifyAsync(presented.ToString(), ct);
+        if (verdict != SiteKeyVerdict.Valid)
+        {
+            if (key is not null)
+            {
+                SiteKeysLog.RefusedRevoked(log, key.Id, key.TenantId);
+            }
+            else
+            {
+                SiteKeysLog.RefusedKey(log, verdict);
+            }
+
+            http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyHeader}\"";
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Invalid site key",
+                detail: verdict switch
+                {
+                    SiteKeyVerdict.Missing => $"Send the site key in the {ApiKeyHeader} header.",
+                    SiteKeyVerdict.Revoked => "This site key was revoked; create a new one in the backoffice (Site keys).",
+                    _ => $"The {ApiKeyHeader} header is not a site key.",
+                },
+                extensions: new Dictionary<string, object?> { ["field"] = ApiKeyHeader });
+        }
+
+        var options = issuer.Options;
+        var (ttl, problem, invalid) = await ReadTtlAsync(http.Request, options, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var (token, expiresAt) = issuer.Issue(key!, ttl);
+        await keys.MarkUsedAsync(key!, ct);
+        SiteKeysLog.Minted(log, key!.Id, key.TenantId, ttl);
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(new SiteTokenResponse(token, key.TenantId, expiresAt, SiteTokenIssuer.Channels(key.TenantId)));
+    }
+
+    /// <summary>
+    /// The body is optional (curl -X POST sends none). When there is one it must be a JSON object whose only
+    /// property is <c>ttlSeconds</c>, a whole number in range; anything else is a problem naming the field.
+    /// </summary>
+    private static async Task<(int Ttl, ProblemHttpResult? Problem, ValidationProblem? Invalid)> ReadTtlAsync(HttpRequest request, SiteTokenOptions options, CancellationToken ct)
+    {
+        // Bounded by the host's request body limit (Limits:MaxRequestBodyBytes).
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        if (buffer.Length == 0)
+        {
+            return (options.DefaultTtl, null, null);
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return (0, BodyProblem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json, or no body at all."), null);
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(buffer.ToArray());
+        }
+        catch (JsonException e)
+        {
+            return (0, BodyProblem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}"), null);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (0, BodyProblem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object such as {\"ttlSeconds\": 900}."), null);
+            }
+
+            var errors = new Dictionary<string, string[]>();
+            var ttl = options.DefaultTtl;
+            var range = $"must be a whole number of seconds from {SiteTokenOptions.MinTtlSeconds} to {options.MaxTtlSeconds}";
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Name != "ttlSeconds")
+                {
+                    errors[property.Name] = ["is not a known property (the only one is \"ttlSeconds\")"];
+                }
+                else if (property.Value.ValueKind == JsonValueKind.Null)
+                {
+                    // explicit null: the default
+                }
+                else if (property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetInt32(out var seconds)
+                    && seconds >= SiteTokenOptions.MinTtlSeconds && seconds <= options.MaxTtlSeconds)
+                {
+                    ttl = seconds;
+                }
+                else
+                {
+                    errors["ttlSeconds"] = [range];
+                }
+            }
+
+            return errors.Count > 0 ? (0, null, TypedResults.ValidationProblem(errors)) : (ttl, null, null);
+        }
+    }
+
+    private static ProblemHttpResult BodyProblem(int status, string title, string detail) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = "body" });
+}

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using RealtimeSync.Hub.Tests.Realtime.MultiNode;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Realtime;
 using RealtimeSync.Testing;
@@ -9,12 +10,10 @@ namespace RealtimeSync.Hub.Tests.Realtime.History;
 /// <summary>Two nodes on a private Redis that the test stops and restarts.</summary>
 public sealed class RedisOutageTests : IAsyncLifetime
 {
-    private readonly int port = TestServers.FreePort();
-    private readonly string dataDir = Directory.CreateTempSubdirectory("rs-redis-").FullName;
     private readonly List<HubApp> apps = [];
-    private Process? redis;
+    private PrivateRedis redis = null!;
 
-    public async Task InitializeAsync() => await StartRedisAsync();
+    public async Task InitializeAsync() => redis = await PrivateRedis.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -23,51 +22,18 @@ public sealed class RedisOutageTests : IAsyncLifetime
             await app.DisposeAsync();
         }
 
-        StopRedis();
-        Directory.Delete(dataDir, recursive: true);
+        await redis.DisposeAsync();
     }
 
-    /// <summary>Like a production Redis, it keeps its data across a restart (append-only file) unless told to forget.</summary>
-    private async Task StartRedisAsync(bool keepData = true)
-    {
-        if (!keepData)
-        {
-            Directory.Delete(dataDir, recursive: true);
-            Directory.CreateDirectory(dataDir);
-        }
+    private void StopRedis() => redis.Stop();
 
-        redis = Process.Start(new ProcessStartInfo(TestServers.RedisServerBinary,
-            $"--bind 127.0.0.1 --port {port} --save \"\" --appendonly yes --appendfsync always --dir {dataDir}") { RedirectStandardOutput = true })!;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            try
-            {
-                using var probe = new System.Net.Sockets.TcpClient();
-                await probe.ConnectAsync("127.0.0.1", port);
-                return;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-    }
-
-    private void StopRedis()
-    {
-        if (redis is { HasExited: false })
-        {
-            redis.Kill();
-            redis.WaitForExit();
-        }
-    }
+    private Task StartRedisAsync(bool keepData = true) => redis.StartAgainAsync(keepData);
 
     private HubApp Node(string id, Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>
         {
-            ["Redis:Configuration"] = $"127.0.0.1:{port},connectTimeout=1000,syncTimeout=1000",
+            ["Redis:Configuration"] = redis.Configuration,
             ["Node:Id"] = id,
         };
         foreach (var (k, v) in extra ?? [])

@@ -19,8 +19,15 @@ public sealed class PrivateRedis : IAsyncDisposable
         return redis;
     }
 
-    public async Task StartAgainAsync()
+    /// <param name="keepData">False: it comes back empty, as a Redis without persistence (or a lost disk) would.</param>
+    public async Task StartAgainAsync(bool keepData = true)
     {
+        if (!keepData)
+        {
+            Directory.Delete(dataDir, recursive: true);
+            Directory.CreateDirectory(dataDir);
+        }
+
         process = Process.Start(new ProcessStartInfo(TestServers.RedisServerBinary,
             $"--bind 127.0.0.1 --port {port} --save \"\" --appendonly yes --appendfsync always --dir {dataDir}") { RedirectStandardOutput = true })!;
         var clock = Stopwatch.StartNew();

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using RealtimeSync.Testing;
 
 namespace RealtimeSync.EditLatency;
 
@@ -102,35 +103,10 @@ internal sealed class RawHubSubscriber : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[8 * 1024];
-        var filled = 0;
         try
         {
-            while (true)
-            {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(filled), stop.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    Fail("the server closed the WebSocket");
-                    return;
-                }
-
-                filled += result.Count;
-                if (!result.EndOfMessage)
-                {
-                    if (filled == buffer.Length)
-                    {
-                        Array.Resize(ref buffer, buffer.Length * 2);
-                    }
-
-                    continue;
-                }
-
-                // Stamped before any parsing: the receipt time is when the whole frame is in.
-                var at = Stopwatch.GetTimestamp();
-                Dispatch(buffer.AsSpan(0, filled), at);
-                filled = 0;
-            }
+            // Stamped before any parsing: the receipt time is when the whole message is in.
+            Fail(await HubWire.ReceiveMessagesAsync(socket, message => Dispatch(message, Stopwatch.GetTimestamp()), stop.Token, initialBufferSize: 8 * 1024));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -181,22 +157,12 @@ internal sealed class RawHubSubscriber : IAsyncDisposable
     {
         using var json = JsonDocument.Parse(record.ToArray());
         var root = json.RootElement;
-        if (!root.TryGetProperty("type", out var type))
+        if (HubWire.TryCompleteHandshake(root, handshake))
         {
-            // The handshake answer: {} or {"error": "..."}.
-            if (root.TryGetProperty("error", out var error))
-            {
-                handshake.TrySetException(new InvalidOperationException($"handshake refused: {error}"));
-            }
-            else
-            {
-                handshake.TrySetResult();
-            }
-
             return;
         }
 
-        switch (type.GetInt32())
+        switch (root.GetProperty("type").GetInt32())
         {
             case 3 when root.TryGetProperty("error", out var error):
                 subscribed.TrySetException(new InvalidOperationException($"Subscribe failed: {error}"));

@@ -19,7 +19,7 @@ public sealed class RawHubClient : IAsyncDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
-    private const char RecordSeparator = '\u001e';
+    private const char RecordSeparator = HubWire.RecordSeparator;
 
     private readonly ClientWebSocket socket = new();
     private readonly SemaphoreSlim sendLock = new(1, 1);
@@ -233,38 +233,9 @@ public sealed class RawHubClient : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[16 * 1024];
-        var frame = new MemoryStream();
-        var text = new StringBuilder();
         try
         {
-            while (true)
-            {
-                var result = await socket.ReceiveAsync(buffer, stop.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    Fail($"the server closed the WebSocket ({result.CloseStatus} {result.CloseStatusDescription})");
-                    return;
-                }
-
-                // Decoded only once the whole frame is in: a chunk may end inside a multi-byte character.
-                frame.Write(buffer, 0, result.Count);
-                if (!result.EndOfMessage)
-                {
-                    continue;
-                }
-
-                text.Append(Encoding.UTF8.GetString(frame.GetBuffer(), 0, (int)frame.Length));
-                frame.SetLength(0);
-
-                // One frame can carry several hub messages, each ended by the record separator.
-                var records = text.ToString().Split(RecordSeparator);
-                text.Clear().Append(records[^1]);
-                foreach (var record in records[..^1])
-                {
-                    Dispatch(record);
-                }
-            }
+            Fail(await HubWire.ReceiveMessagesAsync(socket, OnMessage, stop.Token, initialBufferSize: 16 * 1024));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -275,26 +246,25 @@ public sealed class RawHubClient : IAsyncDisposable
         }
     }
 
+    // One message can carry several hub messages, each ended by the record separator.
+    private void OnMessage(ReadOnlySpan<byte> message)
+    {
+        foreach (var record in Encoding.UTF8.GetString(message).Split(RecordSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            Dispatch(record);
+        }
+    }
+
     private void Dispatch(string record)
     {
         using var json = JsonDocument.Parse(record);
         var root = json.RootElement;
-        if (!root.TryGetProperty("type", out var type))
+        if (HubWire.TryCompleteHandshake(root, handshake))
         {
-            // The handshake answer: {} or {"error": "..."}.
-            if (root.TryGetProperty("error", out var error))
-            {
-                handshake.TrySetException(new InvalidOperationException($"handshake refused: {error}"));
-            }
-            else
-            {
-                handshake.TrySetResult();
-            }
-
             return;
         }
 
-        switch (type.GetInt32())
+        switch (root.GetProperty("type").GetInt32())
         {
             case 1:
                 var invocation = new HubInvocation(

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Net.WebSockets;
 using System.Text;
+using RealtimeSync.Testing;
 
 namespace RealtimeSync.FanOut.Generator;
 
@@ -129,33 +130,9 @@ internal abstract class Subscriber : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[4 * 1024];
-        var filled = 0;
         try
         {
-            while (true)
-            {
-                var result = await socket.ReceiveAsync(buffer.AsMemory(filled), stop.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    Fail("the server closed the WebSocket");
-                    return;
-                }
-
-                filled += result.Count;
-                if (!result.EndOfMessage)
-                {
-                    if (filled == buffer.Length)
-                    {
-                        Array.Resize(ref buffer, buffer.Length * 2);
-                    }
-
-                    continue;
-                }
-
-                OnMessage(buffer.AsSpan(0, filled), MonotonicClock.NowUs());
-                filled = 0;
-            }
+            Fail(await HubWire.ReceiveMessagesAsync(socket, message => OnMessage(message, MonotonicClock.NowUs()), stop.Token));
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {

@@ -33,6 +33,7 @@ internal sealed class LatencyRun(BenchOptions options, string backend, IDictiona
     private Timeline timeline = null!;
     private HttpClient http = null!;
     private IHubContext<SyncHub> hub = null!;
+    private ChannelSubscriptions subscriptions = null!;
     private readonly List<PhaseLoad> loads = [];
     private TimeSpan worstSlip;
 
@@ -42,6 +43,7 @@ internal sealed class LatencyRun(BenchOptions options, string backend, IDictiona
         await using var app = new HubApp(settings, realServer: true);
         var token = app.Services.GetRequiredService<TokenIssuer>().Issue(Tenant, "bench", [Roles.Editor], TimeSpan.FromHours(1));
         hub = app.Services.GetRequiredService<IHubContext<SyncHub>>();
+        subscriptions = app.Services.GetRequiredService<ChannelSubscriptions>();
         using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             BaseAddress = app.Address,
@@ -166,7 +168,8 @@ internal sealed class LatencyRun(BenchOptions options, string backend, IDictiona
             JsonSerializerOptions.Web);
         var payload = new Publication(Channel, epoch, n, PublicationTypes.EntityChanged, data);
         timeline.Sent(n);
-        await hub.Clients.Group(Channel).SendAsync(SyncHub.PublicationMethod, payload);
+        // The same bare SignalR send the product ends with, to the channel's subscribers on this node.
+        await hub.Clients.Clients(subscriptions.Subscribers(Channel)).SendAsync(SyncHub.PublicationMethod, payload);
         timeline.Pushed(n);
     }
 

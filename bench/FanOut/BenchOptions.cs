@@ -10,8 +10,10 @@ internal sealed record BenchOptions
                       [--targets 1000,2000,5000,...] [--max-p99 250] [--pad 200]
                       [--systems upper,product,socketio] [--hub-dll <RealtimeSync.Hub.dll>]
                       [--socketio <bench/socketio folder>] [--pid-file <file>] [--out <results folder>]
+                      [--setting Key=Value ...]
           --targets are delivered messages per second (publish rate × subscribers), stepped up until the
           p99 latency passes --max-p99 ms or a message goes missing. --redis defaults to RS_TEST_REDIS.
+          --setting (repeatable) is a host setting given to every product node, e.g. to compare a tuning.
         """;
 
     /// <summary>WebSocket subscribers of the one channel, split evenly across the system's servers.</summary>
@@ -44,6 +46,9 @@ internal sealed record BenchOptions
     public string? PidFile { get; init; }
 
     public string? OutputFolder { get; init; }
+
+    /// <summary>Extra host settings for every product node (configuration keys, as in appsettings.json).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Null with an error message when the arguments are not understood.</summary>
     public static (BenchOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
@@ -97,6 +102,9 @@ internal sealed record BenchOptions
                     break;
                 case "--pid-file":
                     options = options with { PidFile = value };
+                    break;
+                case "--setting" when value.IndexOf('=', StringComparison.Ordinal) is > 0 and var eq:
+                    options = options with { Settings = new Dictionary<string, string>(options.Settings) { [value[..eq]] = value[(eq + 1)..] } };
                     break;
                 case "--out":
                     options = options with { OutputFolder = value };

@@ -53,6 +53,11 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
             ["Demo:Enabled"] = "false",
             ["Node:Id"] = twoNodes ? "n1" : "single",
         };
+        foreach (var (key, value) in options.Settings)
+        {
+            settings[key] = value;
+        }
+
         if (twoNodes)
         {
             settings["Redis:Configuration"] = options.Redis;
@@ -71,7 +76,7 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
             node2Data = Path.Combine(Path.GetTempPath(), "rs-fanout", Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(node2Data);
             var hubDll = options.HubDll ?? Path.Combine(Repository.Root(), "src", "Hub", "bin", "Release", "net10.0", "RealtimeSync.Hub.dll");
-            node2 = ChildProcess.Start("dotnet", [Path.GetFullPath(hubDll)], new Dictionary<string, string>
+            var environment = new Dictionary<string, string>
             {
                 ["Urls"] = $"http://127.0.0.1:{port}",
                 ["Node__Id"] = "n2",
@@ -84,7 +89,13 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
                 ["Serilog__MinimumLevel"] = "Warning",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["DOTNET_ENVIRONMENT"] = "Production",
-            }, Path.GetDirectoryName(Path.GetFullPath(hubDll)), options.PidFile);
+            };
+            foreach (var (key, value) in options.Settings)
+            {
+                environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+
+            node2 = ChildProcess.Start("dotnet", [Path.GetFullPath(hubDll)], environment, Path.GetDirectoryName(Path.GetFullPath(hubDll)), options.PidFile);
             var address = new Uri($"http://127.0.0.1:{port}");
             await node2.WaitUntilAnswersAsync(new Uri(address, "/health/live"), TimeSpan.FromSeconds(60));
             servers.Add(new Server("node n2", address, node2.Pid));

@@ -28,8 +28,18 @@ public static class AuthSetup
             .AddJwtBearer(options =>
             {
                 options.MapInboundClaims = false;
+                // The token is not needed after validation; saving it would keep a copy per hub connection.
+                options.SaveToken = false;
                 options.Events = new JwtBearerEvents
                 {
+                    // A hub connection keeps its principal for hours. The validated principal references the
+                    // parsed token (header and payload claim sets, the encoded string, a second set of claims);
+                    // a plain copy of the claims keeps what authorization needs and lets the rest go.
+                    OnTokenValidated = context =>
+                    {
+                        context.Principal = SlimPrincipal.From(context.Principal!);
+                        return Task.CompletedTask;
+                    },
                     // Browsers cannot set headers on WebSocket requests; SignalR sends the token as access_token.
                     OnMessageReceived = context =>
                     {

@@ -27,6 +27,7 @@ public static class LoggingSetup
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
             .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            .Filter.ByExcluding(ExpectedHubErrors.IsClientRefusal)
             .Enrich.FromLogContext()
             .Enrich.WithProperty("NodeId", configuration["Node:Id"] ?? Environment.MachineName);
         if (configuration.GetSection("Serilog").Exists())

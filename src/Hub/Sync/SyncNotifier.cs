@@ -11,10 +11,10 @@ namespace RealtimeSync.Hub.Sync;
 /// <summary>
 /// Tells subscribed sync clients that their tenant has new changes (<c>sync.changes-available</c>), so they pull
 /// at once instead of polling. It works from what this node can see: the sync channels its own connections
-/// subscribed to, and the entity publications every node receives (committed changes, in order). For each
-/// tenant with such a subscriber it listens to the tenant's entity channels; at most once per
-/// <see cref="SyncOptions.ChangesAvailableIntervalMs"/> it publishes one notice per subscribed client — none to
-/// offline clients, and none to a client whose own writes were the only changes.
+/// subscribed to, and the entity publications every node receives (committed changes, in order). From the
+/// moment a connection subscribes to a tenant's sync channel it listens to that tenant's entity channels; at
+/// most once per <see cref="SyncOptions.ChangesAvailableIntervalMs"/> it publishes one notice per subscribed
+/// client — none to offline clients, and none to a client whose own writes were the only changes.
 /// </summary>
 public sealed class SyncNotifier(ChannelSubscriptions subscriptions, ChannelPublisher publisher, EntityTypes types, SyncPushes pushes, IOptionsMonitor<SyncOptions> options) : BackgroundService
 {
@@ -23,63 +23,94 @@ public sealed class SyncNotifier(ChannelSubscriptions subscriptions, ChannelPubl
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        // Follow a tenant as soon as one of its sync channels is subscribed: a change committed right after the
+        // subscription must not fall into the gap before the next tick.
+        subscriptions.Added += OnSubscribed;
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(Math.Clamp(options.CurrentValue.ChangesAvailableIntervalMs, 50, 60_000), stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-
-            var clients = subscriptions.Channels
-                .Select(ChannelName.TryParse)
-                .Where(c => c is { Kind: ChannelKind.Sync })
-                .GroupBy(c => c!.Tenant)
-                .ToDictionary(g => g.Key, g => g.Select(c => c!.Key).ToList());
-            Follow(clients.Keys);
-
-            foreach (var (tenant, clientIds) in clients)
-            {
-                if (!pending.TryRemove(tenant, out var changes))
+                try
                 {
-                    continue;
+                    await Task.Delay(Math.Clamp(options.CurrentValue.ChangesAvailableIntervalMs, 50, 60_000), stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
                 }
 
-                foreach (var clientId in clientIds)
+                await NotifyAsync();
+            }
+        }
+        finally
+        {
+            subscriptions.Added -= OnSubscribed;
+            lock (listening)
+            {
+                foreach (var tenant in listening.Keys.ToList())
                 {
-                    if (changes.OnlyFrom(clientId))
-                    {
-                        continue;
-                    }
-
-                    await pushes.ChangesAvailableAsync(SyncPushes.Channel(tenant, clientId), new SyncChangesAvailable(ChangeCursor.Encode(changes.LatestSeq), changes.LatestSeq));
+                    Unfollow(tenant);
                 }
             }
         }
-
-        Follow([]);
     }
 
-    /// <summary>Listens to the entity channels of exactly these tenants.</summary>
-    private void Follow(IEnumerable<string> tenants)
+    private async Task NotifyAsync()
     {
-        var wanted = tenants.ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in listening.Keys.Where(t => !wanted.Contains(t)).ToList())
+        var clients = SyncClientsByTenant();
+        lock (listening)
         {
-            listening[gone].ForEach(l => l.Dispose());
-            listening.Remove(gone);
-            pending.TryRemove(gone, out _);
+            // Re-read under the lock: a subscription added after the read above follows again once this returns.
+            var current = SyncClientsByTenant();
+            foreach (var gone in listening.Keys.Where(t => !current.ContainsKey(t)).ToList())
+            {
+                Unfollow(gone);
+            }
         }
 
-        foreach (var tenant in wanted.Where(t => !listening.ContainsKey(t)))
+        foreach (var (tenant, clientIds) in clients)
         {
-            listening[tenant] = types.Current.For(tenant)
-                .Select(type => publisher.Listen(ChannelName.Entities(tenant, type.Name), p => OnChange(tenant, p)))
-                .ToList();
+            if (!pending.TryRemove(tenant, out var changes))
+            {
+                continue;
+            }
+
+            foreach (var clientId in clientIds.Where(c => !changes.OnlyFrom(c)))
+            {
+                await pushes.ChangesAvailableAsync(SyncPushes.Channel(tenant, clientId), new SyncChangesAvailable(ChangeCursor.Encode(changes.LatestSeq), changes.LatestSeq));
+            }
         }
+    }
+
+    private Dictionary<string, List<string>> SyncClientsByTenant() => subscriptions.Channels
+        .Select(ChannelName.TryParse)
+        .Where(c => c is { Kind: ChannelKind.Sync })
+        .GroupBy(c => c!.Tenant)
+        .ToDictionary(g => g.Key, g => g.Select(c => c!.Key).Distinct().ToList());
+
+    private void OnSubscribed(string channel)
+    {
+        if (ChannelName.TryParse(channel) is not { Kind: ChannelKind.Sync } name)
+        {
+            return;
+        }
+
+        lock (listening)
+        {
+            if (!listening.ContainsKey(name.Tenant))
+            {
+                listening[name.Tenant] = types.Current.For(name.Tenant)
+                    .Select(type => publisher.Listen(ChannelName.Entities(name.Tenant, type.Name), p => OnChange(name.Tenant, p)))
+                    .ToList();
+            }
+        }
+    }
+
+    private void Unfollow(string tenant)
+    {
+        listening[tenant].ForEach(l => l.Dispose());
+        listening.Remove(tenant);
+        pending.TryRemove(tenant, out _);
     }
 
     private Task OnChange(string tenant, Publication publication)
@@ -90,7 +121,7 @@ public sealed class SyncNotifier(ChannelSubscriptions subscriptions, ChannelPubl
         return Task.CompletedTask;
     }
 
-    /// <summary>Changes seen since the last notice: the newest sequence and who made them (up to a few origins).</summary>
+    /// <summary>Changes seen since the last notice: the newest sequence, and their origin while it is a single one.</summary>
     private sealed record Pending(long LatestSeq, string? SingleOrigin, bool Mixed = false)
     {
         public Pending With(long seq, string? origin) =>

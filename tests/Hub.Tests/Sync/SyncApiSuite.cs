@@ -14,6 +14,7 @@ using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Hub.Sync;
 using RealtimeSync.Shared.Realtime;
 using RealtimeSync.Shared.Sync;
+using RealtimeSync.Hub.Tests.Realtime;
 using RealtimeSync.Testing;
 
 namespace RealtimeSync.Hub.Tests.Sync;
@@ -534,6 +535,44 @@ public abstract class SyncApiSuite : BackendSuite
         Assert.Empty(fresh.Changes); // nothing of tenant demo
     }
 
+    [Fact]
+    public async Task A_node_client_on_its_sync_channel_gets_changes_available_after_an_edit_and_progress_during_a_big_upload()
+    {
+        var app = new HubApp(BackendSettings(), realServer: true);
+        await using var _ = app;
+        await using var subscriber = NodeSubscriber.Start(new Uri(app.Address, "/hubs/sync"), Token(app, "laptop-1"), ["demo/sync/laptop-1"]);
+        await subscriber.WaitForEventAsync("subscribed", "the sync channel subscription");
+
+        // An editor changes a record: the client is told, once, with a cursor at that change.
+        using var editor = app.CreateClient();
+        editor.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(app, "editor-anna"));
+        var ada = JsonNode.Parse(await editor.GetStringAsync("/api/tenants/demo/entities/team/ada"))!;
+        var edit = await editor.PatchAsync("/api/tenants/demo/entities/team/ada", Json(new JsonObject { ["baseVersion"] = ada["version"]!.GetValue<long>(), ["fields"] = new JsonObject { ["role"] = "Chief Engineer" } }.ToJsonString()));
+        var seq = JsonNode.Parse(await edit.Content.ReadAsStringAsync())!["seq"]!.GetValue<long>();
+        var available = await subscriber.WaitForAsync(e => IsPublication(e, PublicationTypes.SyncChangesAvailable), "sync.changes-available");
+        Assert.Equal(seq, available.GetProperty("data").GetProperty("latestSeq").GetInt64());
+        Assert.Equal(ChangeCursor.Encode(seq), available.GetProperty("data").GetProperty("cursor").GetString());
+
+        // A 2,000-event upload reports progress every 100 events.
+        using var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(app, "laptop-1"));
+        var answer = await UpOkAsync(client, "laptop-1", Enumerable.Range(0, 2000).Select(i => NewMember($"bulk-{i:D4}", $"bulk-{i:D4}")).ToArray());
+        Assert.Equal(2000, answer.Acknowledged.Count);
+        var progress = await subscriber.WaitForCountAsync(e => IsPublication(e, PublicationTypes.SyncProgress), 20, "20 sync.progress publications", TimeSpan.FromSeconds(30));
+        var processed = progress.Select(p => p.GetProperty("data").GetProperty("processed").GetInt32()).ToList();
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => i * 100), processed);
+        Assert.All(progress, p => Assert.Equal(("up", 2000L), (p.GetProperty("data").GetProperty("direction").GetString(), p.GetProperty("data").GetProperty("total").GetInt64())));
+
+        // The client's own writes are no news to it: no further changes-available once they are all published.
+        var latest = answer.Acknowledged.Max(a => a.Seq!.Value);
+        await app.Services.GetRequiredService<EntityChangeFeed>().WaitPublishedAsync("demo", latest, TimeSpan.FromSeconds(30));
+        await Task.Delay(1200);
+        Assert.Single(subscriber.Publications, e => IsPublication(e, PublicationTypes.SyncChangesAvailable));
+    }
+
+    private static bool IsPublication(JsonElement e, string type) => NodeSubscriber.Is(e, "publication") && e.GetProperty("type").GetString() == type;
+
+    /// <summary>This test's database settings, for a host started apart from <see cref="BackendSuite.Start"/> (a real-socket one).</summary>
     private Dictionary<string, string?> BackendSettings()
     {
         var app = Start(); // creates this test's database (and migrates it); its settings are reused below

@@ -22,6 +22,7 @@ public sealed class SyncService(
     EntityTypes types,
     SyncPushes pushes,
     IOptionsMonitor<SyncOptions> options,
+    SqliteWriteGate sqliteGate,
     TimeProvider clock)
 {
     private static readonly JsonSerializerOptions Json = JsonSerializerOptions.Web;
@@ -157,8 +158,11 @@ public sealed class SyncService(
 
         var name = SyncNames.Of(resolution);
         var now = clock.GetUtcNow();
-        async Task Claim(WriteOutcome? _)
+        // Called with the write's outcome inside the store's transaction (which holds the SQLite turn already),
+        // or with null on its own.
+        async Task Claim(WriteOutcome? inTransaction)
         {
+            using var turn = inTransaction is null ? await WriteTurnAsync(ct) : null;
             var claimed = await db.SyncConflicts
                 .Where(c => c.TenantId == tenant && c.ClientId == clientId && c.EventId == eventId && c.Status == "pending")
                 .ExecuteUpdateAsync(u => u.SetProperty(c => c.Status, "resolved").SetProperty(c => c.Resolution, name)
@@ -262,6 +266,7 @@ public sealed class SyncService(
         var now = clock.GetUtcNow();
         DateTimeOffset? upAt = up ? now : null;
         DateTimeOffset? downAt = up ? null : now;
+        using var turn = await WriteTurnAsync(ct);
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"""
              INSERT INTO sync_clients (tenant_id, client_id, last_seen_at, last_up_at, last_down_at, last_cursor_seq)
@@ -273,6 +278,13 @@ public sealed class SyncService(
                  last_cursor_seq = COALESCE(excluded.last_cursor_seq, sync_clients.last_cursor_seq)
              """, ct);
     }
+
+    /// <summary>
+    /// SQLite has one writer per file and its driver sleeps a flat 150 ms when it finds the file busy: writes made
+    /// here outside the store queue on the same in-process gate as the store's transactions.
+    /// </summary>
+    private async Task<IDisposable?> WriteTurnAsync(CancellationToken ct) =>
+        db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
 
     private async Task<OutboxReceiptRow> ApplyAsync(string tenant, string clientId, string actor, SyncEventReader.Result read, int index, CancellationToken ct)
     {
@@ -349,7 +361,11 @@ public sealed class SyncService(
 
         try
         {
-            await db.SaveChangesAsync(ct);
+            using (await WriteTurnAsync(ct))
+            {
+                await db.SaveChangesAsync(ct);
+            }
+
             SyncMetrics.Event(result.Outcome);
             return receipt;
         }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 
 namespace RealtimeSync.Hub.Sync.Internal;
@@ -37,6 +39,9 @@ internal sealed class SyncAudit(string direction, string tenant, string clientId
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
+            using var turn = db.Database.IsSqlite()
+                ? await scope.ServiceProvider.GetRequiredService<SqliteWriteGate>().EnterAsync(db.Database.GetConnectionString()!, CancellationToken.None)
+                : null;
             db.SyncLog.Add(new SyncLogRow
             {
                 TenantId = tenant,

@@ -18,6 +18,15 @@ public sealed class SyncOptions
     /// <summary>At most one <c>sync.changes-available</c> per subscribed client per this interval.</summary>
     public int ChangesAvailableIntervalMs { get; set; } = 500;
 
+    /// <summary>How long a processed event's receipt is kept: a batch retried later than this is applied again.</summary>
+    public int ReceiptRetentionDays { get; set; } = 30;
+
+    /// <summary>How long sync log entries are kept.</summary>
+    public int LogRetentionDays { get; set; } = 90;
+
+    /// <summary>How often old receipts and log entries are deleted.</summary>
+    public int PruneIntervalMinutes { get; set; } = 60;
+
     public SyncRateLimitOptions RateLimits { get; set; } = new();
 }
 

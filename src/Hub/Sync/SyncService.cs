@@ -254,6 +254,22 @@ public sealed class SyncService(
         return new ResolveOutcome(ResolveStatus.Resolved, resolved, null, null);
     }
 
+    /// <summary>Deletes receipts and sync log entries past their retention; returns how many rows went.</summary>
+    public async Task<(int Receipts, int LogEntries)> PruneAsync(CancellationToken ct)
+    {
+        var settings = options.CurrentValue;
+        var now = clock.GetUtcNow();
+        var receiptsBefore = now.AddDays(-Math.Max(1, settings.ReceiptRetentionDays));
+        var logBefore = now.AddDays(-Math.Max(1, settings.LogRetentionDays));
+
+        // Plain SQL: both providers compare these columns correctly (PostgreSQL timestamptz; SQLite stores UTC
+        // times as ISO text, which orders as text), where EF cannot translate DateTimeOffset comparisons on SQLite.
+        using var turn = await WriteTurnAsync(ct);
+        var receipts = await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM outbox_receipts WHERE processed_at < {receiptsBefore}", ct);
+        var log = await db.Database.ExecuteSqlInterpolatedAsync($"DELETE FROM sync_log WHERE at < {logBefore}", ct);
+        return (receipts, log);
+    }
+
     /// <summary>The newest change sequence of the tenant (0 when it has none).</summary>
     internal async Task<long> LatestSeqAsync(string tenant, CancellationToken ct) =>
         await db.TenantCounters.AsNoTracking().Where(c => c.TenantId == tenant).Select(c => (long?)c.LastSeq).FirstOrDefaultAsync(ct) ?? 0;

@@ -12,6 +12,7 @@ public static class SyncSetup
         builder.Services.AddSingleton<ClientLocks>();
         builder.Services.AddSingleton<SyncRateLimits>();
         builder.Services.AddHostedService<SyncNotifier>();
+        builder.Services.AddHostedService<SyncJanitor>();
         return builder;
     }
 }

@@ -570,6 +570,32 @@ public abstract class SyncApiSuite : BackendSuite
         Assert.Single(subscriber.Publications, e => IsPublication(e, PublicationTypes.SyncChangesAvailable));
     }
 
+    [Fact]
+    public async Task Receipts_and_log_entries_past_their_retention_are_pruned_and_newer_ones_kept()
+    {
+        var app = Start(new() { ["Sync:ReceiptRetentionDays"] = "30", ["Sync:LogRetentionDays"] = "90" });
+        using var client = Client(app);
+        await UpOkAsync(client, "laptop-1", NewMember("zoe", "fresh"));
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
+            var old = DateTimeOffset.UtcNow.AddDays(-31);
+            db.OutboxReceipts.Add(new OutboxReceiptRow { TenantId = "demo", ClientId = "laptop-1", EventId = "stale", Outcome = "rejected", Result = "{}", ProcessedAt = old });
+            db.SyncLog.Add(new SyncLogRow { TenantId = "demo", ClientId = "laptop-1", Direction = "up", Status = "ok", At = old });
+            db.SyncLog.Add(new SyncLogRow { TenantId = "demo", ClientId = "laptop-1", Direction = "up", Status = "ok", At = DateTimeOffset.UtcNow.AddDays(-91) });
+            await db.SaveChangesAsync();
+        }
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var pruned = await scope.ServiceProvider.GetRequiredService<SyncService>().PruneAsync(default);
+            Assert.Equal((1, 1), pruned);
+        }
+
+        Assert.Equal(["fresh"], await InDbAsync(app, db => db.OutboxReceipts.Select(r => r.EventId).ToListAsync()));
+        Assert.Equal(2, await InDbAsync(app, db => db.SyncLog.CountAsync())); // the fresh upload and the 31-day-old entry
+    }
+
     private static bool IsPublication(JsonElement e, string type) => NodeSubscriber.Is(e, "publication") && e.GetProperty("type").GetString() == type;
 
     /// <summary>This test's database settings, for a host started apart from <see cref="BackendSuite.Start"/> (a real-socket one).</summary>

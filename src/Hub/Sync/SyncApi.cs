@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Sync.Internal;
 using RealtimeSync.Shared.Auth;
@@ -99,7 +100,7 @@ public static class SyncApi
     }
 
     public static async Task<Results<Ok<SyncDownResponse>, ProblemHttpResult, ValidationProblem>> DownAsync(
-        HttpContext http, SyncService sync, IOptionsMonitor<SyncOptions> options, RealtimeSync.Hub.Entities.EntityTypes types, CancellationToken ct)
+        HttpContext http, SyncService sync, IOptionsMonitor<SyncOptions> options, EntityTypes types, CancellationToken ct)
     {
         var (tenant, identity) = Identity(http.User);
         var audit = new SyncAudit("down", tenant ?? "", identity ?? "");

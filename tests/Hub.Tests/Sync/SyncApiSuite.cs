@@ -568,6 +568,13 @@ public abstract class SyncApiSuite : BackendSuite
         await app.Services.GetRequiredService<EntityChangeFeed>().WaitPublishedAsync("demo", latest, TimeSpan.FromSeconds(30));
         await Task.Delay(1200);
         Assert.Single(subscriber.Publications, e => IsPublication(e, PublicationTypes.SyncChangesAvailable));
+
+        // A download page of 500 with more to come reports its progress too.
+        var page = await DownAsync(client, "laptop-1", null, limit: 500);
+        Assert.True(page.HasMore);
+        var down = await subscriber.WaitForAsync(e => IsPublication(e, PublicationTypes.SyncProgress) && e.GetProperty("data").GetProperty("direction").GetString() == "down", "a download sync.progress");
+        Assert.Equal(500, down.GetProperty("data").GetProperty("processed").GetInt32());
+        Assert.True(down.GetProperty("data").GetProperty("total").GetInt64() > 2000);
     }
 
     [Fact]

@@ -279,7 +279,12 @@ public static class SyncApi
         {
             audit.Status = http.RequestAborted.IsCancellationRequested ? "aborted" : "failed";
             audit.Error = e.GetType().Name + ": " + e.Message;
-            SyncLog.Failed(log, e, "sync", audit.ClientId, http.User.FindFirst(ClaimNames.Tenant)?.Value ?? "");
+            if (audit.Status == "failed")
+            {
+                // A client that went away is in the sync log as aborted; only real failures are errors.
+                SyncLog.Failed(log, e, audit.Direction, audit.ClientId, http.User.FindFirst(ClaimNames.Tenant)?.Value ?? "");
+            }
+
             throw;
         }
         finally
@@ -312,7 +317,7 @@ public static class SyncApi
         {
             audit.Status = "rate-limited";
             audit.Error = $"rate limit of the {limited.Scope}";
-            SyncLog.RateLimited(http.RequestServices.GetRequiredService<ILogger<SyncService>>(), "sync", identity, tenant, limited.Scope);
+            SyncLog.RateLimited(http.RequestServices.GetRequiredService<ILogger<SyncService>>(), audit.Direction, identity, tenant, limited.Scope);
             var seconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
             return Problem(StatusCodes.Status429TooManyRequests, "Too many sync requests",

@@ -14,6 +14,8 @@ internal sealed class SyncAudit(string direction, string tenant, string clientId
 {
     private readonly long started = Stopwatch.GetTimestamp();
 
+    public string Direction => direction;
+
     public string ClientId { get; set; } = clientId;
 
     public string Status { get; set; } = "failed";

@@ -126,6 +126,23 @@ public abstract class SyncApiSuite : BackendSuite
     }
 
     [Fact]
+    public async Task An_event_id_repeated_in_one_batch_is_applied_once_and_answered_twice()
+    {
+        var app = Start();
+        using var client = Client(app);
+
+        var answer = await UpOkAsync(client, "laptop-1",
+            NewMember("zoe", "e1"),
+            Event("e2", "UPDATE", "zoe", """{"role":"Lead"}""", baseVersion: 1),
+            Event("e2", "UPDATE", "zoe", """{"role":"Something else"}""", baseVersion: 1));
+
+        Assert.Equal(["e1", "e2", "e2"], answer.Acknowledged.Select(a => a.EventId));
+        Assert.Equal(JsonSerializer.Serialize(answer.Acknowledged[1], Web), JsonSerializer.Serialize(answer.Acknowledged[2], Web));
+        Assert.Equal(2, await ChangeCountAsync(app, origin: "laptop-1"));
+        Assert.Equal("Lead", JsonNode.Parse((await InDbAsync(app, db => db.Entities.SingleAsync(e => e.Id == "zoe"))).Fields)!["role"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Events_apply_in_order_with_the_client_as_origin()
     {
         var app = Start();

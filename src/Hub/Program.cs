@@ -11,6 +11,7 @@ using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Hub.Realtime.Backplane;
 using RealtimeSync.Hub.SiteKeys;
+using RealtimeSync.Hub.Sync;
 using RealtimeSync.Hub.Tenants;
 
 var (command, hostArgs) = args is ["token", .. var rest] ? ("token", rest) : (null, args);
@@ -31,6 +32,7 @@ builder.AddStructuredLogging()
     .AddRedisBackplane()
     .AddEntities()
     .AddSiteKeys()
+    .AddSync()
     .AddBackoffice();
 
 var app = builder.Build();
@@ -50,6 +52,7 @@ app.MapBlobDownloads();
 app.MapTenants();
 app.MapEntities();
 app.MapSiteKeys();
+app.MapSync();
 app.MapRealtime();
 app.MapDemo();
 app.MapBackoffice();

@@ -90,7 +90,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         return new EntityPage(items, more ? items[^1].Id : null);
     }
 
-    public async Task<WriteOutcome> CreateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default)
+    public async Task<WriteOutcome> CreateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
         var now = clock.GetUtcNow();
         var merge = SmartMerge.Create(schema, patch, now);
@@ -124,10 +124,10 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             db.Changes.Add(Change(tenant, seq, row, "create", merge.Changed, merge.State.Fields, [], who, now));
             await db.SaveChangesAsync(ct);
             return (new WriteOutcome(WriteStatus.Created, ToDto(row), merge, seq), true);
-        }, ct);
+        }, ct, beforeCommit);
     }
 
-    public async Task<WriteOutcome> UpdateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default)
+    public async Task<WriteOutcome> UpdateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
         // Validation needs no lock; refuse bad input before taking the tenant's write lock.
         var errors = SmartMerge.Validate(schema, patch.Fields, creating: false);
@@ -165,11 +165,11 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             db.Changes.Add(Change(tenant, seq, row, "update", merge.Changed, merge.State.Fields, merge.Conflicts.Select(c => c.Field).ToList(), who, now));
             await db.SaveChangesAsync(ct);
             return (new WriteOutcome(WriteStatus.Applied, ToDto(row), merge, seq), true);
-        }, ct);
+        }, ct, beforeCommit);
     }
 
     /// <summary>Soft delete; with <paramref name="baseVersion"/>, refused as a conflict when the entity changed since.</summary>
-    public async Task<WriteOutcome> DeleteAsync(string tenant, string type, string id, long? baseVersion, WriteContext who, CancellationToken ct = default) =>
+    public async Task<WriteOutcome> DeleteAsync(string tenant, string type, string id, long? baseVersion, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null) =>
         await InTenantTransactionAsync(tenant, async seq =>
         {
             var row = await db.Entities.FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == type && e.Id == id, ct);
@@ -193,7 +193,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             db.Changes.Add(Change(tenant, seq, row, "delete", [], new Dictionary<string, JsonNode?>(), [], who, now));
             await db.SaveChangesAsync(ct);
             return (new WriteOutcome(WriteStatus.Deleted, ToDto(row), null, seq), true);
-        }, ct);
+        }, ct, beforeCommit);
 
     /// <summary>Changes after <paramref name="afterSeq"/>, in sequence order, optionally of one type.</summary>
     public async Task<(IReadOnlyList<ChangeDto> Changes, bool HasMore)> ChangesAsync(string tenant, long afterSeq, int limit, string? type, CancellationToken ct = default)
@@ -223,9 +223,11 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     /// <summary>
     /// Runs <paramref name="work"/> in a transaction that first takes the tenant's next change sequence
     /// (an upsert on its counter row, which holds that row's lock until commit). Work that writes nothing
-    /// returns false and the transaction, sequence included, is rolled back.
+    /// returns false and the transaction, sequence included, is rolled back. <paramref name="beforeCommit"/> lets a
+    /// caller write its own rows in the same transaction as a write that commits (sync receipts: applied once,
+    /// recorded once); it may throw to roll the write back.
     /// </summary>
-    private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, Func<long, Task<(WriteOutcome Outcome, bool Commit)>> work, CancellationToken ct)
+    private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, Func<long, Task<(WriteOutcome Outcome, bool Commit)>> work, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit = null)
     {
         // SQLite has one writer per file; a second writer that finds it busy sleeps a flat 150 ms in the
         // driver before retrying. Queuing this process's writers on an async gate makes them wait only
@@ -234,6 +236,20 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var seq = await NextSeqAsync(tenant, tx, ct);
         var (outcome, commit) = await work(seq);
+        if (commit && beforeCommit is not null)
+        {
+            try
+            {
+                await beforeCommit(outcome);
+                await db.SaveChangesAsync(ct);
+            }
+            catch
+            {
+                db.ChangeTracker.Clear();
+                throw;
+            }
+        }
+
         if (commit)
         {
             await tx.CommitAsync(ct);

@@ -25,10 +25,14 @@ public sealed class ChannelSubscriptions
         RemoveConnection(connectionId);
     }
 
+    /// <summary>Raised after a connection subscribed to a channel (the registry already lists it).</summary>
+    public event Action<string>? Added;
+
     public void Add(string connectionId, string channel)
     {
         byChannel.GetOrAdd(channel, _ => new(StringComparer.Ordinal))[connectionId] = 0;
         byConnection.GetOrAdd(connectionId, _ => new(StringComparer.Ordinal))[channel] = 0;
+        Added?.Invoke(channel);
     }
 
     public void Remove(string connectionId, string channel)

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Hub.SiteKeys;
+using RealtimeSync.Hub.Sync;
 
 namespace RealtimeSync.Hub.Infrastructure.Persistence;
 
@@ -22,6 +23,14 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
     public DbSet<TenantCounterRow> TenantCounters => Set<TenantCounterRow>();
 
     public DbSet<SiteKeyRow> SiteKeys => Set<SiteKeyRow>();
+
+    public DbSet<OutboxReceiptRow> OutboxReceipts => Set<OutboxReceiptRow>();
+
+    public DbSet<SyncConflictRow> SyncConflicts => Set<SyncConflictRow>();
+
+    public DbSet<SyncClientRow> SyncClients => Set<SyncClientRow>();
+
+    public DbSet<SyncLogRow> SyncLog => Set<SyncLogRow>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -108,6 +117,7 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
             e.Property(x => x.FriendlyName).HasColumnName("friendly_name");
             e.Property(x => x.Xml).HasColumnName("xml");
         });
+        SyncRows.Configure(model);
     }
 }
 

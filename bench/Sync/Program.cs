@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Shared.Sync;
+using RealtimeSync.Testing;
+
+// Sync benchmark on PostgreSQL (bench/README.md):
+//  1. sync/down page latency (limit 500) for a tenant with 10k changes and one with 1M changes, cursors spread
+//     over the whole log; the 1M/10k ratio of p50 and p99 shows whether the cost follows the page or the table.
+//  2. sync/up throughput: 4 clients at once, batches of 100 CREATE events, events/s.
+// The change logs are inserted with generate_series (not through the API); the host runs in-process.
+var pages = Arg("--pages", 300);
+var batches = Arg("--batches", 15);
+var clients = Arg("--clients", 4);
+var bigChanges = Arg("--big", 1_000_000);
+
+Directory.SetCurrentDirectory(AppContext.BaseDirectory); // WebApplicationFactory finds the Hub's manifest here
+await using var database = await TestServers.CreatePostgresDatabaseAsync();
+await using var app = new HubApp(new Dictionary<string, string?>
+{
+    ["ConnectionStrings:Postgres"] = database.ConnectionString,
+    ["Serilog:MinimumLevel"] = "Warning",
+    ["environment"] = "Production",
+    ["Sync:RateLimits:PerClient:PermitLimit"] = "0",
+    ["Sync:RateLimits:PerTenant:PermitLimit"] = "0",
+    ["Sync:MaxPageSize"] = "500",
+});
+_ = app.Services; // starts the host: migrations and seed
+
+Console.WriteLine($"Seeding: tenant b10k with 10,000 changes, tenant b1m with {bigChanges:N0} changes (10,000 entities each)...");
+var seeding = Stopwatch.StartNew();
+await SeedAsync(database.ConnectionString, "b10k", 10_000);
+await SeedAsync(database.ConnectionString, "b1m", bigChanges);
+Console.WriteLine($"  seeded in {seeding.Elapsed.TotalSeconds:F1} s");
+
+var plan = await ExplainAsync(database.ConnectionString, "b1m", bigChanges / 2);
+Console.WriteLine("Plan of the page query at the middle of the 1M log:");
+Console.WriteLine(string.Join('\n', plan.Select(l => "    " + l)));
+
+var small = await DownLatencyAsync("b10k", 10_000);
+var big = await DownLatencyAsync("b1m", bigChanges);
+var up = await UpThroughputAsync();
+
+Console.WriteLine();
+Console.WriteLine("| sync/down, limit 500 | pages | p50 ms | p99 ms | max ms |");
+Console.WriteLine("|---|---|---|---|---|");
+Console.WriteLine($"| 10k changes | {small.Count} | {P(small, 50):F2} | {P(small, 99):F2} | {small.Max():F2} |");
+Console.WriteLine($"| {bigChanges / 1000:N0}k changes | {big.Count} | {P(big, 50):F2} | {P(big, 99):F2} | {big.Max():F2} |");
+Console.WriteLine($"| ratio big/small | | {P(big, 50) / P(small, 50):F2} | {P(big, 99) / P(small, 99):F2} | |");
+Console.WriteLine();
+Console.WriteLine($"sync/up: {up.Events:N0} events in batches of 100 from {clients} concurrent clients in {up.Seconds:F2} s = {up.Events / up.Seconds:F0} events/s (batch p50 {up.BatchP50:F0} ms, p99 {up.BatchP99:F0} ms)");
+
+var resultsFolder = Path.Combine(RepositoryRoot(), "bench", "results");
+Directory.CreateDirectory(resultsFolder);
+var file = Path.Combine(resultsFolder, $"sync-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
+{
+    at = DateTimeOffset.UtcNow,
+    down = new
+    {
+        small = new { changes = 10_000, pages = small.Count, p50 = P(small, 50), p99 = P(small, 99), max = small.Max() },
+        big = new { changes = bigChanges, pages = big.Count, p50 = P(big, 50), p99 = P(big, 99), max = big.Max() },
+        ratioP50 = P(big, 50) / P(small, 50),
+        ratioP99 = P(big, 99) / P(small, 99),
+        plan,
+    },
+    up = new { clients, batchSize = 100, up.Events, up.Seconds, eventsPerSecond = up.Events / up.Seconds, up.BatchP50, up.BatchP99 },
+}, new JsonSerializerOptions { WriteIndented = true }));
+Console.WriteLine($"JSON: {file}");
+return 0;
+
+// Pages at cursors spread evenly (shuffled) over the whole log, after a warm-up; one client at a time.
+async Task<List<double>> DownLatencyAsync(string tenant, int changes)
+{
+    using var http = Client(tenant, "bench-reader");
+    var random = new Random(42);
+    var cursors = Enumerable.Range(0, pages).Select(i => (long)((changes - 500) * (i / (double)pages))).OrderBy(_ => random.Next()).ToList();
+    foreach (var warm in cursors.Take(30))
+    {
+        await DownAsync(http, warm);
+    }
+
+    var timings = new List<double>();
+    foreach (var cursor in cursors)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var count = await DownAsync(http, cursor);
+        timings.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        if (count != 500)
+        {
+            throw new InvalidOperationException($"{tenant}: page at {cursor} had {count} changes, not 500");
+        }
+    }
+
+    return timings;
+}
+
+async Task<int> DownAsync(HttpClient http, long cursor)
+{
+    var body = new JsonObject { ["clientId"] = "bench-reader", ["cursor"] = ChangeCursor.Encode(cursor), ["limit"] = 500 };
+    using var response = await http.PostAsync("/api/sync/down", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+    response.EnsureSuccessStatusCode();
+    var page = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    return page["changes"]!.AsArray().Count;
+}
+
+async Task<(int Events, double Seconds, double BatchP50, double BatchP99)> UpThroughputAsync()
+{
+    var batchTimes = new List<double>();
+    var total = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+    {
+        using var http = Client("demo", $"bench-up-{c}");
+        for (var b = 0; b < batches; b++)
+        {
+            var events = new JsonArray(Enumerable.Range(0, 100).Select(i => (JsonNode)new JsonObject
+            {
+                ["id"] = $"c{c}-b{b}-e{i}",
+                ["tenantId"] = "demo",
+                ["entityType"] = "team",
+                ["entityId"] = $"up-{c}-{b}-{i}",
+                ["operation"] = "CREATE",
+                ["payload"] = new JsonObject { ["name"] = $"Bench {c}/{b}/{i}", ["role"] = "Dev" },
+            }).ToArray());
+            var body = new JsonObject { ["clientId"] = $"bench-up-{c}", ["events"] = events };
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.PostAsync("/api/sync/up", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+            var acknowledged = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["acknowledged"]!.AsArray().Count;
+            if (acknowledged != 100)
+            {
+                throw new InvalidOperationException($"batch {c}/{b}: {acknowledged} of 100 acknowledged");
+            }
+
+            lock (batchTimes)
+            {
+                batchTimes.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+    }));
+    return (clients * batches * 100, total.Elapsed.TotalSeconds, P(batchTimes, 50), P(batchTimes, 99));
+}
+
+HttpClient Client(string tenant, string subject)
+{
+    var http = app.CreateClient();
+    http.Timeout = TimeSpan.FromMinutes(2);
+    var token = app.Services.GetRequiredService<TokenIssuer>().Issue(tenant, subject, ["editor"], TimeSpan.FromHours(1));
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    return http;
+}
+
+static async Task SeedAsync(string connectionString, string tenant, int changes)
+{
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    var sql = $"""
+        INSERT INTO tenants (id, name, created_at) VALUES ('{tenant}', '{tenant}', now());
+        INSERT INTO entities (tenant_id, entity_type, id, version, fields, field_versions, deleted, created_at, created_by, updated_at, updated_by)
+            SELECT '{tenant}', 'team', 'e' || g, 1, '{"{"}"name":"Bench ' || g || '","role":"Dev"{"}"}', '{"{"}"name":1,"role":1{"}"}', false, now(), 'bench', now(), 'bench'
+            FROM generate_series(0, 9999) g;
+        INSERT INTO changes (tenant_id, seq, entity_type, entity_id, operation, version, changed, conflicts, actor, origin, occurred_at)
+            SELECT '{tenant}', g, 'team', 'e' || (g % 10000), CASE WHEN g <= 10000 THEN 'create' ELSE 'update' END, 1, '{"{"}"role":"Dev"{"}"}', NULL, 'bench', 'bench', now()
+            FROM generate_series(1, {changes}) g;
+        INSERT INTO tenant_counters (tenant_id, last_seq) VALUES ('{tenant}', {changes});
+        ANALYZE changes;
+        ANALYZE entities;
+        """;
+    await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 600 };
+    await command.ExecuteNonQueryAsync();
+}
+
+static async Task<List<string>> ExplainAsync(string connectionString, string tenant, long after)
+{
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    // The statement EF sends for a page (SyncService.DownloadAsync), with literal values.
+    var sql = $"""
+        EXPLAIN (ANALYZE, BUFFERS)
+        SELECT c.seq, c.entity_type, c.entity_id, c.operation, c.origin FROM changes AS c
+        WHERE c.tenant_id = '{tenant}' AND c.seq > {after} ORDER BY c.seq LIMIT 501
+        """;
+    await using var command = new NpgsqlCommand(sql, connection);
+    var lines = new List<string>();
+    await using var reader = await command.ExecuteReaderAsync();
+    while (await reader.ReadAsync())
+    {
+        lines.Add(reader.GetString(0));
+    }
+
+    return lines;
+}
+
+static double P(List<double> values, int percentile)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+int Arg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+static string RepositoryRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "RealtimeSync.sln")))
+        {
+            return dir.FullName;
+        }
+    }
+
+    return Directory.GetCurrentDirectory();
+}

@@ -1,0 +1,32 @@
+using System.Diagnostics.Metrics;
+
+namespace RealtimeSync.Hub.Sync.Internal;
+
+/// <summary>Sync instruments on the product meter (tenant is deliberately not a tag: unbounded cardinality).</summary>
+internal static class SyncMetrics
+{
+    private static readonly Meter Meter = new("RealtimeSync");
+
+    private static readonly Counter<long> Requests = Meter.CreateCounter<long>("rs.sync.requests", description: "Sync requests by direction and status");
+
+    private static readonly Counter<long> Events = Meter.CreateCounter<long>("rs.sync.events", description: "Uploaded outbox events by outcome");
+
+    private static readonly Counter<long> Changes = Meter.CreateCounter<long>("rs.sync.changes_sent", description: "Changes sent by sync/down");
+
+    private static readonly Histogram<double> Duration = Meter.CreateHistogram<double>("rs.sync.duration", unit: "ms", description: "Sync request duration");
+
+    private static readonly Counter<long> Pushes = Meter.CreateCounter<long>("rs.sync.pushes", description: "Publications on sync channels by type");
+
+    public static void Request(string direction, string status, double milliseconds)
+    {
+        var tags = new KeyValuePair<string, object?>[] { new("direction", direction), new("status", status) };
+        Requests.Add(1, tags);
+        Duration.Record(milliseconds, tags);
+    }
+
+    public static void Event(string outcome, int count = 1) => Events.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public static void Sent(int count) => Changes.Add(count);
+
+    public static void Push(string type) => Pushes.Add(1, new KeyValuePair<string, object?>("type", type));
+}

@@ -1,0 +1,385 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using RealtimeSync.Hub.Entities;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Sync.Internal;
+using RealtimeSync.Shared.Auth;
+using RealtimeSync.Shared.Sync;
+
+namespace RealtimeSync.Hub.Sync;
+
+/// <summary>
+/// <c>/api/sync</c>: outbox upload, change download and conflict resolution for offline clients. The tenant is
+/// the token's; a client acts only as itself (its <c>client_id</c> claim, or its subject). Every request, refused
+/// or failed ones included, is written to <c>sync_log</c>.
+/// </summary>
+public static class SyncApi
+{
+    public const string ClientIdClaim = "client_id";
+
+    public static IEndpointRouteBuilder MapSync(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/sync").RequireAuthorization(AuthSetup.ApiPolicy).WithTags("Sync");
+        group.MapPost("/up", UpAsync).WithName("SyncUp").Accepts<JsonObject>("application/json");
+        group.MapPost("/down", DownAsync).WithName("SyncDown").Accepts<JsonObject>("application/json");
+        group.MapPost("/conflicts/{eventId}/resolve", ResolveAsync).WithName("ResolveSyncConflict").Accepts<JsonObject>("application/json");
+        return app;
+    }
+
+    public static async Task<Results<Ok<SyncUpResponse>, ProblemHttpResult, ValidationProblem>> UpAsync(
+        HttpContext http, SyncService sync, IOptionsMonitor<SyncOptions> options, CancellationToken ct)
+    {
+        var (tenant, identity) = Identity(http.User);
+        var audit = new SyncAudit("up", tenant ?? "", identity ?? "");
+        return await AuditedAsync<Results<Ok<SyncUpResponse>, ProblemHttpResult, ValidationProblem>>(http, audit, async () =>
+        {
+            if (Refuse(http, audit, tenant, identity, write: true) is { } refused)
+            {
+                return refused;
+            }
+
+            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            if (bodyError is not null)
+            {
+                audit.Status = "invalid";
+                return bodyError;
+            }
+
+            if (Unknown(body!, "clientId", "events") is { } extra)
+            {
+                return Invalid(audit, extra, "is not a property of a sync/up request");
+            }
+
+            if (ClientId(body!, identity!, audit) is { } clientRefused)
+            {
+                return clientRefused;
+            }
+
+            var max = options.CurrentValue.MaxBatchEvents;
+            if (body!["events"] is not JsonArray events)
+            {
+                return Invalid(audit, "events", "must be an array of outbox events");
+            }
+
+            audit.Events = events.Count;
+            if (events.Count > max)
+            {
+                return Invalid(audit, "events", $"has {events.Count} events; send at most {max} per request");
+            }
+
+            var read = events.Select(SyncEventReader.Read).ToList();
+            for (var i = 0; i < read.Count; i++)
+            {
+                // A batch that names another tenant is refused whole: nothing of it is applied or recorded.
+                if (events[i] is JsonObject e && e["tenantId"] is JsonValue t && t.GetValueKind() == JsonValueKind.String && t.GetValue<string>() != tenant)
+                {
+                    audit.Status = "forbidden";
+                    audit.Error = $"events[{i}].tenantId is another tenant";
+                    return Problem(StatusCodes.Status403Forbidden, "Another tenant", $"Event {i} is for tenant '{t.GetValue<string>()}'; this token is for '{tenant}'. Nothing was applied.", $"events[{i}].tenantId");
+                }
+            }
+
+            if (!await sync.TenantExistsAsync(tenant!, ct))
+            {
+                audit.Status = "invalid";
+                return Problem(StatusCodes.Status404NotFound, "Unknown tenant", $"There is no tenant '{tenant}'.", "tenant");
+            }
+
+            var response = await sync.UploadAsync(tenant!, audit.ClientId, Subject(http.User), read, http.RequestServices.GetRequiredService<ClientLocks>(), ct);
+            await sync.TouchClientAsync(tenant!, audit.ClientId, up: true, cursorSeq: null, ct);
+            audit.Acknowledged = response.Acknowledged.Count;
+            audit.Conflicts = response.Conflicts.Count;
+            audit.Rejected = response.Rejected.Count;
+            audit.Status = response.Conflicts.Count + response.Rejected.Count == 0 ? "ok" : "partial";
+            return TypedResults.Ok(response);
+        });
+    }
+
+    public static async Task<Results<Ok<SyncDownResponse>, ProblemHttpResult, ValidationProblem>> DownAsync(
+        HttpContext http, SyncService sync, IOptionsMonitor<SyncOptions> options, EntityTypes types, CancellationToken ct)
+    {
+        var (tenant, identity) = Identity(http.User);
+        var audit = new SyncAudit("down", tenant ?? "", identity ?? "");
+        return await AuditedAsync<Results<Ok<SyncDownResponse>, ProblemHttpResult, ValidationProblem>>(http, audit, async () =>
+        {
+            if (Refuse(http, audit, tenant, identity, write: false) is { } refused)
+            {
+                return refused;
+            }
+
+            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            if (bodyError is not null)
+            {
+                audit.Status = "invalid";
+                return bodyError;
+            }
+
+            if (Unknown(body!, "clientId", "cursor", "entityTypes", "limit") is { } extra)
+            {
+                return Invalid(audit, extra, "is not a property of a sync/down request");
+            }
+
+            if (ClientId(body!, identity!, audit) is { } clientRefused)
+            {
+                return clientRefused;
+            }
+
+            string? cursor = null;
+            if (body!["cursor"] is { } cursorNode)
+            {
+                if (cursorNode.GetValueKind() != JsonValueKind.String)
+                {
+                    return Invalid(audit, "cursor", "must be a cursor string returned by sync/down, or null");
+                }
+
+                cursor = cursorNode.GetValue<string>();
+            }
+
+            if (!ChangeCursor.TryDecode(cursor, out var after))
+            {
+                return Invalid(audit, "cursor", "is not a cursor returned by this API");
+            }
+
+            var settings = options.CurrentValue;
+            var limit = settings.DefaultPageSize;
+            if (body["limit"] is { } limitNode)
+            {
+                if (limitNode.GetValueKind() != JsonValueKind.Number || !limitNode.AsValue().TryGetValue<int>(out limit) || limit < 1 || limit > settings.MaxPageSize)
+                {
+                    return Invalid(audit, "limit", $"must be a whole number between 1 and {settings.MaxPageSize}");
+                }
+            }
+
+            List<string>? entityTypes = null;
+            if (body["entityTypes"] is { } typesNode)
+            {
+                if (typesNode is not JsonArray list)
+                {
+                    return Invalid(audit, "entityTypes", "must be an array of entity type names");
+                }
+
+                entityTypes = [];
+                for (var i = 0; i < list.Count; i++)
+                {
+                    if (list[i] is not JsonValue v || v.GetValueKind() != JsonValueKind.String || types.Current.Find(tenant!, v.GetValue<string>()) is null)
+                    {
+                        return Invalid(audit, $"entityTypes[{i}]", $"is not an entity type of tenant '{tenant}'");
+                    }
+
+                    entityTypes.Add(v.GetValue<string>());
+                }
+            }
+
+            if (after > await sync.LatestSeqAsync(tenant!, ct))
+            {
+                return Invalid(audit, "cursor", "is ahead of this tenant's change log; it was not issued for this tenant");
+            }
+
+            var page = await sync.DownloadAsync(tenant!, audit.ClientId, after, entityTypes, limit, ct);
+            audit.Changes = page.Changes.Count;
+            audit.Status = "ok";
+            return TypedResults.Ok(page);
+        });
+    }
+
+    public static async Task<Results<Ok<ConflictResolved>, ProblemHttpResult, ValidationProblem>> ResolveAsync(
+        string eventId, HttpContext http, SyncService sync, CancellationToken ct)
+    {
+        var (tenant, identity) = Identity(http.User);
+        var audit = new SyncAudit("resolve", tenant ?? "", identity ?? "");
+        return await AuditedAsync<Results<Ok<ConflictResolved>, ProblemHttpResult, ValidationProblem>>(http, audit, async () =>
+        {
+            if (Refuse(http, audit, tenant, identity, write: true) is { } refused)
+            {
+                return refused;
+            }
+
+            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            if (bodyError is not null)
+            {
+                audit.Status = "invalid";
+                return bodyError;
+            }
+
+            if (Unknown(body!, "resolution", "fields", "clientId") is { } extra)
+            {
+                return Invalid(audit, extra, "is not a property of a resolution");
+            }
+
+            // An admin token may resolve any client's conflict of its tenant; a client only its own.
+            var clientId = identity!;
+            if (body!["clientId"] is { } clientNode)
+            {
+                if (clientNode.GetValueKind() != JsonValueKind.String || !SyncEventReader.IsValidClientId(clientNode.GetValue<string>()))
+                {
+                    return Invalid(audit, "clientId", "must be 1-100 characters of letters, digits, '.', '_' or '-'");
+                }
+
+                clientId = clientNode.GetValue<string>();
+                if (clientId != identity && !http.User.IsInRole(Roles.Admin))
+                {
+                    audit.Status = "forbidden";
+                    return Problem(StatusCodes.Status403Forbidden, "Another client", "Only an admin resolves another client's conflicts.", "clientId");
+                }
+            }
+
+            audit.ClientId = clientId;
+            var resolution = body["resolution"] is JsonValue r && r.GetValueKind() == JsonValueKind.String ? SyncNames.ParseResolution(r.GetValue<string>()) : null;
+            if (resolution is null)
+            {
+                return Invalid(audit, "resolution", "must be accept-server, keep-local or merge");
+            }
+
+            JsonObject? fields = null;
+            if (body["fields"] is { } fieldsNode)
+            {
+                if (fieldsNode is not JsonObject given)
+                {
+                    return Invalid(audit, "fields", "must be a JSON object of field values");
+                }
+
+                fields = (JsonObject)given.DeepClone();
+            }
+
+            var outcome = await sync.ResolveAsync(tenant!, clientId, eventId, resolution.Value, fields, Subject(http.User), resolution == ConflictResolution.KeepLocal ? clientId : "api", ct);
+            switch (outcome.Status)
+            {
+                case ResolveStatus.Resolved:
+                    audit.Status = "ok";
+                    audit.Acknowledged = 1;
+                    return TypedResults.Ok(outcome.Result!);
+                case ResolveStatus.NotFound:
+                    audit.Status = "invalid";
+                    return Problem(StatusCodes.Status404NotFound, "No such conflict", outcome.Detail!, "eventId");
+                case ResolveStatus.AlreadyResolved:
+                    audit.Status = "invalid";
+                    return Problem(StatusCodes.Status409Conflict, "Already resolved", outcome.Detail!, "eventId");
+                default:
+                    audit.Status = "invalid";
+                    audit.Error = outcome.Detail;
+                    return TypedResults.ValidationProblem(outcome.Errors!.ToDictionary(e => e.Key, e => e.Value));
+            }
+        });
+    }
+
+    /// <summary>Runs a handler and writes its audit entry however it ends.</summary>
+    private static async Task<T> AuditedAsync<T>(HttpContext http, SyncAudit audit, Func<Task<T>> handler)
+    {
+        var services = http.RequestServices;
+        var log = services.GetRequiredService<ILogger<SyncService>>();
+        try
+        {
+            return await handler();
+        }
+        catch (Exception e)
+        {
+            audit.Status = http.RequestAborted.IsCancellationRequested ? "aborted" : "failed";
+            audit.Error = e.GetType().Name + ": " + e.Message;
+            if (audit.Status == "failed")
+            {
+                // A client that went away is in the sync log as aborted; only real failures are errors.
+                SyncLog.Failed(log, e, audit.Direction, audit.ClientId, http.User.FindFirst(ClaimNames.Tenant)?.Value ?? "");
+            }
+
+            throw;
+        }
+        finally
+        {
+            if (audit.Status == "ok" || audit.Status == "partial")
+            {
+                audit.Error = null;
+            }
+
+            await audit.WriteAsync(services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(), log);
+        }
+    }
+
+    /// <summary>Token checks every sync request makes, then the rate limits.</summary>
+    private static ProblemHttpResult? Refuse(HttpContext http, SyncAudit audit, string? tenant, string? identity, bool write)
+    {
+        if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(identity))
+        {
+            audit.Status = "forbidden";
+            return Problem(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
+        }
+
+        if (write && !(http.User.IsInRole(Roles.Editor) || http.User.IsInRole(Roles.Admin)))
+        {
+            audit.Status = "forbidden";
+            return Problem(StatusCodes.Status403Forbidden, "Read-only role", "Uploading and resolving need the editor or admin role.", "role");
+        }
+
+        if (http.RequestServices.GetRequiredService<SyncRateLimits>().TryAcquire(tenant, identity) is { } limited)
+        {
+            audit.Status = "rate-limited";
+            audit.Error = $"rate limit of the {limited.Scope}";
+            SyncLog.RateLimited(http.RequestServices.GetRequiredService<ILogger<SyncService>>(), audit.Direction, identity, tenant, limited.Scope);
+            var seconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return Problem(StatusCodes.Status429TooManyRequests, "Too many sync requests",
+                $"The {limited.Scope}'s sync rate limit is reached; retry after {seconds} s.", limited.Scope == "tenant" ? "tenant" : "clientId");
+        }
+
+        return null;
+    }
+
+    /// <summary>The body's clientId must be the token's own client.</summary>
+    private static ProblemHttpResult? ClientId(JsonObject body, string identity, SyncAudit audit)
+    {
+        if (body["clientId"] is not JsonValue value || value.GetValueKind() != JsonValueKind.String || !SyncEventReader.IsValidClientId(value.GetValue<string>()))
+        {
+            audit.Status = "invalid";
+            return Problem(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
+        }
+
+        if (value.GetValue<string>() != identity)
+        {
+            audit.Status = "forbidden";
+            return Problem(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'.", "clientId");
+        }
+
+        audit.ClientId = identity;
+        return null;
+    }
+
+    private static (string? Tenant, string? Identity) Identity(ClaimsPrincipal user) =>
+        (user.FindFirst(ClaimNames.Tenant)?.Value, user.FindFirst(ClientIdClaim)?.Value ?? user.FindFirst(ClaimNames.Subject)?.Value);
+
+    private static string Subject(ClaimsPrincipal user) => user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown";
+
+    private static string? Unknown(JsonObject body, params string[] known) => body.Select(p => p.Key).FirstOrDefault(k => !known.Contains(k));
+
+    /// <summary>Reads a JSON object body; malformed or non-object JSON is a 400 problem naming "body".</summary>
+    private static async Task<(JsonObject? Body, ProblemHttpResult? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json.", "body"));
+        }
+
+        try
+        {
+            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+            return node is JsonObject body ? (body, null) : (null, Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object.", "body"));
+        }
+        catch (JsonException e)
+        {
+            return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body"));
+        }
+    }
+
+    private static ProblemHttpResult Invalid(SyncAudit audit, string field, string message)
+    {
+        audit.Status = "invalid";
+        audit.Error = $"{field} {message}";
+        return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid sync request", detail: $"{field} {message}.",
+            extensions: new Dictionary<string, object?> { ["field"] = field, ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
+}

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -6,12 +5,20 @@ namespace RealtimeSync.Hub.Sync.Internal;
 
 /// <summary>
 /// Fixed-window request limits per sync client and per tenant, counted on this node. The window settings are
-/// read on every request: a limiter made with other settings is replaced, so a configuration change applies
-/// to the next request.
+/// read on every request and are part of the partition key, so a configuration change applies to the next
+/// request. The framework's partitioned limiter replenishes every window from one timer and disposes a
+/// partition once it has been idle, so clients that come once and leave do not accumulate.
 /// </summary>
-internal sealed class SyncRateLimits(IOptionsMonitor<SyncOptions> options)
+internal sealed class SyncRateLimits(IOptionsMonitor<SyncOptions> options) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, (SyncWindow Settings, FixedWindowRateLimiter Limiter)> limiters = new(StringComparer.Ordinal);
+    private readonly PartitionedRateLimiter<(string Key, int PermitLimit, int WindowSeconds)> limiter =
+        PartitionedRateLimiter.Create<(string Key, int PermitLimit, int WindowSeconds), (string, int, int)>(partition =>
+            RateLimitPartition.GetFixedWindowLimiter(partition, p => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = p.PermitLimit,
+                Window = TimeSpan.FromSeconds(Math.Max(1, p.WindowSeconds)),
+                QueueLimit = 0,
+            }));
 
     /// <summary>Null when the request may go on; otherwise which limit refused it and when to retry.</summary>
     public (string Scope, TimeSpan RetryAfter)? TryAcquire(string tenant, string clientId)
@@ -25,6 +32,8 @@ internal sealed class SyncRateLimits(IOptionsMonitor<SyncOptions> options)
         return Refused("client:" + tenant + "\0" + clientId, settings.PerClient) is { } clientWait ? ("client", clientWait) : null;
     }
 
+    public void Dispose() => limiter.Dispose();
+
     private TimeSpan? Refused(string key, SyncWindow window)
     {
         if (window.PermitLimit <= 0)
@@ -32,11 +41,7 @@ internal sealed class SyncRateLimits(IOptionsMonitor<SyncOptions> options)
             return null;
         }
 
-        var entry = limiters.AddOrUpdate(
-            key,
-            _ => (Copy(window), Create(window)),
-            (_, existing) => Same(existing.Settings, window) ? existing : (Copy(window), Create(window)));
-        using var lease = entry.Limiter.AttemptAcquire();
+        using var lease = limiter.AttemptAcquire((key, window.PermitLimit, window.WindowSeconds));
         if (lease.IsAcquired)
         {
             return null;
@@ -44,16 +49,4 @@ internal sealed class SyncRateLimits(IOptionsMonitor<SyncOptions> options)
 
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(Math.Max(1, window.WindowSeconds));
     }
-
-    private static bool Same(SyncWindow a, SyncWindow b) => a.PermitLimit == b.PermitLimit && a.WindowSeconds == b.WindowSeconds;
-
-    private static SyncWindow Copy(SyncWindow w) => new() { PermitLimit = w.PermitLimit, WindowSeconds = w.WindowSeconds };
-
-    private static FixedWindowRateLimiter Create(SyncWindow window) => new(new FixedWindowRateLimiterOptions
-    {
-        PermitLimit = window.PermitLimit,
-        Window = TimeSpan.FromSeconds(Math.Max(1, window.WindowSeconds)),
-        QueueLimit = 0,
-        AutoReplenishment = true,
-    });
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.SiteKeys;
 
 namespace RealtimeSync.Hub.Infrastructure.Persistence;
@@ -23,8 +24,17 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
 
     public DbSet<SiteKeyRow> SiteKeys => Set<SiteKeyRow>();
 
+    public DbSet<DocumentRow> Documents => Set<DocumentRow>();
+
+    public DbSet<DocumentVersionRow> DocumentVersions => Set<DocumentVersionRow>();
+
+    public DbSet<SaveJobRow> SaveJobs => Set<SaveJobRow>();
+
+    public DbSet<DocumentCallbackRow> DocumentCallbacks => Set<DocumentCallbackRow>();
+
     protected override void OnModelCreating(ModelBuilder model)
     {
+        DocumentModel.Configure(model);
         model.Entity<TenantRow>(e =>
         {
             e.ToTable("tenants");

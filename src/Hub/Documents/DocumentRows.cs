@@ -173,6 +173,7 @@ public static class DocumentModel
         {
             e.ToTable("document_versions");
             e.HasKey(x => new { x.TenantId, x.DocumentId, x.Version });
+            e.HasOne<DocumentRow>().WithMany().HasForeignKey(x => new { x.TenantId, x.DocumentId }); // inserts the document first
             e.Property(x => x.TenantId).HasColumnName("tenant_id");
             e.Property(x => x.DocumentId).HasColumnName("document_id");
             e.Property(x => x.Version).HasColumnName("version").ValueGeneratedNever();

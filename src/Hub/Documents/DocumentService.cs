@@ -27,7 +27,7 @@ public sealed record SaveJobDto(long Id, int CallbackStatus, string State, int A
 public sealed record CallbackDto(int Status, string Key, string? LastSave, string Outcome, string? Detail, DateTimeOffset ReceivedAt);
 
 /// <summary>The committed version as the blob store returns it now.</summary>
-public sealed record StoredBlobDto(string BlobKey, bool Exists, long? Size, string? Md5, string? Sha256, DateTimeOffset? LastModified, bool MatchesDatabase);
+public sealed record StoredBlobDto(string BlobKey, bool Exists, long? Size, string? Md5, string? Sha256, DateTimeOffset? LastModified, bool MatchesDatabase, string? Error = null);
 
 public sealed record DiagnosticsDto(DocumentDto Document, StoredBlobDto Committed, IReadOnlyList<DocumentVersionDto> Versions, IReadOnlyList<SaveJobDto> PendingOrFailedJobs, IReadOnlyList<CallbackDto> Callbacks);
 
@@ -175,32 +175,14 @@ public sealed class DocumentService(
         var versions = await store.VersionsAsync(tenant, id, ct);
         var current = versions.First(v => v.Version == document.CurrentVersion);
         StoredBlobDto committed;
-        await using (var blob = await blobs.GetAsync(current.BlobKey, ct))
+        try
         {
-            if (blob is null)
-            {
-                committed = new StoredBlobDto(current.BlobKey, false, null, null, null, null, false);
-            }
-            else
-            {
-                // Read back in full: the hashes are of what the store serves now, not of what was uploaded.
-                using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-                using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[81920];
-                long size = 0;
-                int read;
-                while ((read = await blob.Stream.ReadAsync(buffer, ct)) > 0)
-                {
-                    md5.AppendData(buffer, 0, read);
-                    sha.AppendData(buffer, 0, read);
-                    size += read;
-                }
-
-                var md5Hex = Convert.ToHexStringLower(md5.GetHashAndReset());
-                var shaHex = Convert.ToHexStringLower(sha.GetHashAndReset());
-                committed = new StoredBlobDto(current.BlobKey, true, size, md5Hex, shaHex, blob.Info.LastModified,
-                    size == current.Size && md5Hex == current.Md5 && shaHex == current.Sha256);
-            }
+            committed = await ReadBackAsync(current, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Diagnostics are wanted most when storage is down: report it instead of failing.
+            committed = new StoredBlobDto(current.BlobKey, false, null, null, null, null, false, $"storage unreachable: {e.Message}");
         }
 
         var jobs = await db.SaveJobs.AsNoTracking().Where(j => j.TenantId == tenant && j.DocumentId == id && j.State != "committed").OrderBy(j => j.Id).ToListAsync(ct);
@@ -211,6 +193,33 @@ public sealed class DocumentService(
             versions.Select(DocumentVersionDto.From).ToList(),
             jobs.Select(j => new SaveJobDto(j.Id, j.CbStatus, j.State, j.Attempts, j.LastError, j.Size, j.Sha256, j.CommittedVersion, j.CreatedAt, j.UpdatedAt)).ToList(),
             callbacks.Select(c => new CallbackDto(c.CbStatus, c.DocKey, c.LastSave, c.Outcome, c.Detail, c.ReceivedAt)).ToList());
+    }
+
+    /// <summary>Reads the version's blob back in full: the hashes are of what the store serves now, not of what was uploaded.</summary>
+    private async Task<StoredBlobDto> ReadBackAsync(DocumentVersionRow current, CancellationToken ct)
+    {
+        await using var blob = await blobs.GetAsync(current.BlobKey, ct);
+        if (blob is null)
+        {
+            return new StoredBlobDto(current.BlobKey, false, null, null, null, null, false);
+        }
+
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long size = 0;
+        int read;
+        while ((read = await blob.Stream.ReadAsync(buffer, ct)) > 0)
+        {
+            md5.AppendData(buffer, 0, read);
+            sha.AppendData(buffer, 0, read);
+            size += read;
+        }
+
+        var md5Hex = Convert.ToHexStringLower(md5.GetHashAndReset());
+        var shaHex = Convert.ToHexStringLower(sha.GetHashAndReset());
+        return new StoredBlobDto(current.BlobKey, true, size, md5Hex, shaHex, blob.Info.LastModified,
+            size == current.Size && md5Hex == current.Md5 && shaHex == current.Sha256);
     }
 
     /// <summary>The ONLYOFFICE editor config for the committed version (signed when a secret is configured).</summary>

@@ -75,11 +75,18 @@ public sealed class SavePipeline(
         return done;
     }
 
-    /// <summary>Unfinished jobs at start-up (after a crash or restart): they are resumed by the next passes.</summary>
-    public async Task<int> CountUnfinishedAsync(CancellationToken ct)
+    /// <summary>
+    /// At start-up (after a crash or restart): leases still held by an earlier process of this node id are
+    /// released, since node ids are unique among running nodes, so its jobs resume at once instead of after
+    /// the lease. Returns how many jobs are unfinished; the next passes resume them.
+    /// </summary>
+    public async Task<int> ResumeAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
+        var previous = $"{node.NodeId}/";
+        await db.SaveJobs.Where(j => j.State == "pending" && j.Owner != null && j.Owner.StartsWith(previous) && j.Owner != owner)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.Owner, (string?)null).SetProperty(j => j.LeaseUntilMs, 0L), ct);
         return await db.SaveJobs.CountAsync(j => j.State == "pending", ct);
     }
 
@@ -248,7 +255,7 @@ public sealed class SaveWorker(SavePipeline pipeline, ILogger<SaveWorker> log) :
     {
         try
         {
-            var unfinished = await pipeline.CountUnfinishedAsync(stoppingToken);
+            var unfinished = await pipeline.ResumeAsync(stoppingToken);
             if (unfinished > 0)
             {
                 DocumentsLog.Resuming(log, unfinished);

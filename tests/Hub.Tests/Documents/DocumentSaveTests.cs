@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Tests.Realtime;
+using RealtimeSync.Testing;
 
 namespace RealtimeSync.Hub.Tests.Documents;
 

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace RealtimeSync.Hub.Tests.Documents;
+namespace RealtimeSync.Testing;
 
 /// <summary>How a stand-in callback is signed.</summary>
 public enum Signing

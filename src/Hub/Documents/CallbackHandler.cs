@@ -181,6 +181,12 @@ public sealed class CallbackHandler(
         }
 
         var now = clock.GetUtcNow();
+        // The job row and the callback record commit together: one database round trip before the acknowledgement.
+        db.DocumentCallbacks.Add(new DocumentCallbackRow
+        {
+            TenantId = tenant, DocumentId = documentId, DocKey = key, CbStatus = cbStatus, LastSave = lastSave, Outcome = "spooled",
+            Detail = $"{file.Size} bytes", ReceivedAt = now,
+        });
         db.SaveJobs.Add(new SaveJobRow
         {
             TenantId = tenant, DocumentId = documentId, DocKey = key, CbStatus = cbStatus, LastSave = idempotency, State = "pending",
@@ -210,12 +216,13 @@ public sealed class CallbackHandler(
         }
 
         DocumentMetrics.JobsSpooled.Add(1, new KeyValuePair<string, object?>("status", cbStatus));
-        if (cbStatus is 1 or 6)
+        DocumentMetrics.Callbacks.Add(1, new KeyValuePair<string, object?>("status", cbStatus), new KeyValuePair<string, object?>("outcome", "spooled"));
+        DocumentsLog.Callback(log, tenant, documentId, cbStatus, "spooled");
+        if (cbStatus == 6 && document.SessionState != "editing")
         {
-            await store.SetSessionAsync(tenant, documentId, "editing", ct);
+            await store.SetSessionAsync(tenant, documentId, "editing", ct); // a force-save means editors are in the document
         }
 
-        await RecordAsync(tenant, documentId, key, cbStatus, lastSave, "spooled", $"{file.Size} bytes", ct);
         await status.PublishAsync(tenant, documentId, SaveStates.Saving, document.CurrentVersion);
         pipeline.Signal();
         return CallbackAnswer.Ok;

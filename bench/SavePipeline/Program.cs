@@ -22,111 +22,137 @@ var saves = Arg("--saves", 200);
 var warmUp = Arg("--warmup", 10);
 var sizes = (ArgText("--sizes") ?? "102400,5242880").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 var output = ArgText("--out") ?? Path.Combine(RepositoryRoot(), "bench", "results");
+var backends = (ArgText("--backend") ?? "both") switch { "both" => new[] { "sqlite", "postgres" }, var one => [one] };
 Directory.SetCurrentDirectory(AppContext.BaseDirectory); // WebApplicationFactory looks for the Hub's manifest here
 
-await using var documentServer = await DocumentServerStandIn.StartAsync($"bench-secret-{Guid.NewGuid():N}");
-var settings = TestServers.S3Settings();
-settings["OnlyOffice:DocumentServerUrl"] = documentServer.Address.ToString();
-settings["OnlyOffice:JwtSecret"] = documentServer.Secret;
-settings["Serilog:MinimumLevel"] = "Warning";
-settings["environment"] = "Production";
-await using var app = new HubApp(settings, realServer: true);
-using var http = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromMinutes(2) };
-http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-    app.Services.GetRequiredService<TokenIssuer>().Issue("demo", "bench", ["editor"], TimeSpan.FromHours(2)));
-using var s3 = new AmazonS3Client(new BasicAWSCredentials(TestServers.S3AccessKey, TestServers.S3SecretKey), new AmazonS3Config
-{
-    ServiceURL = TestServers.S3Url,
-    ForcePathStyle = true,
-    RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-    ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-});
-
-var saved = new ConcurrentDictionary<(string Document, int Version), long>();
-var publisher = app.Services.GetRequiredService<ChannelPublisher>();
 var results = new List<SizeResult>();
-foreach (var size in sizes)
+foreach (var backend in backends)
 {
-    using var form = new MultipartFormDataContent { { new ByteArrayContent(RandomNumberGenerator.GetBytes(size)), "file", "bench.docx" } };
-    using var uploaded = await http.PostAsync("/api/tenants/demo/documents", form);
-    uploaded.EnsureSuccessStatusCode();
-    var id = (await uploaded.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
-    var config = (await http.GetFromJsonAsync<JsonObject>($"/api/tenants/demo/documents/{id}/editor-config"))!;
-    var callback = config["editorConfig"]!["callbackUrl"]!.GetValue<string>();
-    var key = config["document"]!["key"]!.GetValue<string>();
-    using var listener = publisher.Listen($"demo/documents/{id}", publication =>
+    PostgresDatabase? database = null;
+    try
     {
-        var data = publication.Data;
-        if (publication.Type == PublicationTypes.DocumentSaveStatus && data.GetProperty("state").GetString() == "saved")
-        {
-            saved[(id, data.GetProperty("version").GetInt32())] = Stopwatch.GetTimestamp();
-        }
-
-        return Task.CompletedTask;
-    });
-
-    var bytes = RandomNumberGenerator.GetBytes(size);
-    var pipeline = new List<double>();
-    var put = new List<double>();
-    var version = 1;
-    for (var i = 0; i < warmUp + saves; i++)
+        await RunAsync(backend);
+    }
+    finally
     {
-        // Fresh content each time (a few bytes differ), so no layer can skip work on equal bytes.
-        BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), (long)i);
-        var copy = bytes.ToArray();
-
-        var putStart = Stopwatch.GetTimestamp();
-        await s3.PutObjectAsync(new PutObjectRequest
+        if (database is not null)
         {
-            BucketName = TestServers.S3Bucket,
-            Key = $"bench/{id}/bare-{i}",
-            InputStream = new MemoryStream(copy),
-            ContentType = "application/octet-stream",
-            MD5Digest = Convert.ToBase64String(MD5.HashData(copy)),
-            UseChunkEncoding = false,
-        });
-        var putMs = Stopwatch.GetElapsedTime(putStart).TotalMilliseconds;
-
-        var url = documentServer.Serve(copy);
-        version++;
-        var start = Stopwatch.GetTimestamp();
-        var answer = await documentServer.SendCallbackAsync(callback, DocumentServerStandIn.Body(key, 6, url, $"bench-{i}", 0), Signing.BodyToken);
-        if (answer.Status != 200)
-        {
-            throw new InvalidOperationException($"callback answered {answer.Status}: {answer.Body}");
-        }
-
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        long at;
-        while (!saved.TryGetValue((id, version), out at))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"version {version} of {id} was not saved within 60 s");
-            }
-
-            await Task.Delay(1);
-        }
-
-        if (i >= warmUp)
-        {
-            put.Add(putMs);
-            pipeline.Add(Stopwatch.GetElapsedTime(start, at).TotalMilliseconds);
+            await database.DisposeAsync();
         }
     }
 
-    results.Add(new SizeResult(size, Stats.Of(pipeline), Stats.Of(put)));
+    async Task RunAsync(string backend)
+    {
+        await using var documentServer = await DocumentServerStandIn.StartAsync($"bench-secret-{Guid.NewGuid():N}");
+        var settings = TestServers.S3Settings();
+        settings["OnlyOffice:DocumentServerUrl"] = documentServer.Address.ToString();
+        settings["OnlyOffice:JwtSecret"] = documentServer.Secret;
+        settings["Serilog:MinimumLevel"] = "Warning";
+        settings["environment"] = "Production";
+        if (backend == "postgres")
+        {
+            database = await TestServers.CreatePostgresDatabaseAsync();
+            settings["ConnectionStrings:Postgres"] = database.ConnectionString;
+        }
+
+        await using var app = new HubApp(settings, realServer: true);
+        using var http = new HttpClient { BaseAddress = app.Address, Timeout = TimeSpan.FromMinutes(2) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            app.Services.GetRequiredService<TokenIssuer>().Issue("demo", "bench", ["editor"], TimeSpan.FromHours(2)));
+        using var s3 = new AmazonS3Client(new BasicAWSCredentials(TestServers.S3AccessKey, TestServers.S3SecretKey), new AmazonS3Config
+        {
+            ServiceURL = TestServers.S3Url,
+            ForcePathStyle = true,
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+        });
+
+        var saved = new ConcurrentDictionary<(string Document, int Version), long>();
+        var publisher = app.Services.GetRequiredService<ChannelPublisher>();
+        foreach (var size in sizes)
+        {
+            using var form = new MultipartFormDataContent { { new ByteArrayContent(RandomNumberGenerator.GetBytes(size)), "file", "bench.docx" } };
+            using var uploaded = await http.PostAsync("/api/tenants/demo/documents", form);
+            uploaded.EnsureSuccessStatusCode();
+            var id = (await uploaded.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+            var config = (await http.GetFromJsonAsync<JsonObject>($"/api/tenants/demo/documents/{id}/editor-config"))!;
+            var callback = config["editorConfig"]!["callbackUrl"]!.GetValue<string>();
+            var key = config["document"]!["key"]!.GetValue<string>();
+            using var listener = publisher.Listen($"demo/documents/{id}", publication =>
+            {
+                var data = publication.Data;
+                if (publication.Type == PublicationTypes.DocumentSaveStatus && data.GetProperty("state").GetString() == "saved")
+                {
+                    saved[(id, data.GetProperty("version").GetInt32())] = Stopwatch.GetTimestamp();
+                }
+
+                return Task.CompletedTask;
+            });
+
+            var bytes = RandomNumberGenerator.GetBytes(size);
+            var pipeline = new List<double>();
+            var put = new List<double>();
+            var version = 1;
+            for (var i = 0; i < warmUp + saves; i++)
+            {
+                // Fresh content each time (a few bytes differ), so no layer can skip work on equal bytes.
+                BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), (long)i);
+                var copy = bytes.ToArray();
+
+                var putStart = Stopwatch.GetTimestamp();
+                await s3.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = TestServers.S3Bucket,
+                    Key = $"bench/{id}/bare-{i}",
+                    InputStream = new MemoryStream(copy),
+                    ContentType = "application/octet-stream",
+                    MD5Digest = Convert.ToBase64String(MD5.HashData(copy)),
+                    UseChunkEncoding = false,
+                });
+                var putMs = Stopwatch.GetElapsedTime(putStart).TotalMilliseconds;
+
+                var url = documentServer.Serve(copy);
+                version++;
+                var start = Stopwatch.GetTimestamp();
+                var answer = await documentServer.SendCallbackAsync(callback, DocumentServerStandIn.Body(key, 6, url, $"bench-{i}", 0), Signing.BodyToken);
+                if (answer.Status != 200)
+                {
+                    throw new InvalidOperationException($"callback answered {answer.Status}: {answer.Body}");
+                }
+
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                long at;
+                while (!saved.TryGetValue((id, version), out at))
+                {
+                    if (DateTime.UtcNow > deadline)
+                    {
+                        throw new TimeoutException($"version {version} of {id} was not saved within 60 s");
+                    }
+
+                    await Task.Delay(1);
+                }
+
+                if (i >= warmUp)
+                {
+                    put.Add(putMs);
+                    pipeline.Add(Stopwatch.GetElapsedTime(start, at).TotalMilliseconds);
+                }
+            }
+
+            results.Add(new SizeResult(backend, size, Stats.Of(pipeline), Stats.Of(put)));
+        }
+    }
 }
 
 Console.WriteLine($"## Save pipeline: callback received → `saved` pushed vs bare S3 put (s3rver), {saves} saves per size after {warmUp} warm-up, interleaved");
 Console.WriteLine();
-Console.WriteLine("| size | mode | p50 ms | p90 ms | p99 ms | max ms | goal: pipeline p99 ≤ 2 × put p99 + 20 ms |");
-Console.WriteLine("|---:|---|---:|---:|---:|---:|---|");
+Console.WriteLine("| database | size | mode | p50 ms | p90 ms | p99 ms | max ms | goal: pipeline p99 ≤ 2 × put p99 + 20 ms |");
+Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---|");
 foreach (var r in results)
 {
     var limit = (2 * r.Put.P99) + 20;
-    Console.WriteLine($"| {Size(r.Bytes)} | bare put | {F(r.Put.P50)} | {F(r.Put.P90)} | {F(r.Put.P99)} | {F(r.Put.Max)} | |");
-    Console.WriteLine($"| {Size(r.Bytes)} | pipeline | {F(r.Pipeline.P50)} | {F(r.Pipeline.P90)} | {F(r.Pipeline.P99)} | {F(r.Pipeline.Max)} | {(r.Pipeline.P99 <= limit ? "met" : "missed")} ({F(r.Pipeline.P99)} vs {F(limit)}) |");
+    Console.WriteLine($"| {r.Backend} | {Size(r.Bytes)} | bare put | {F(r.Put.P50)} | {F(r.Put.P90)} | {F(r.Put.P99)} | {F(r.Put.Max)} | |");
+    Console.WriteLine($"| {r.Backend} | {Size(r.Bytes)} | pipeline | {F(r.Pipeline.P50)} | {F(r.Pipeline.P90)} | {F(r.Pipeline.P99)} | {F(r.Pipeline.Max)} | {(r.Pipeline.P99 <= limit ? "met" : "missed")} ({F(r.Pipeline.P99)} vs {F(limit)}) |");
 }
 
 Directory.CreateDirectory(output);
@@ -171,4 +197,4 @@ internal sealed record Stats(double P50, double P90, double P99, double Max, dou
     }
 }
 
-internal sealed record SizeResult(int Bytes, Stats Pipeline, Stats Put);
+internal sealed record SizeResult(string Backend, int Bytes, Stats Pipeline, Stats Put);

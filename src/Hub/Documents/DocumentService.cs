@@ -127,6 +127,7 @@ public sealed class DocumentService(
         }
 
         await status.PublishAsync(tenant, id, SaveStates.ForceSaveRequested, document.CurrentVersion);
+        var lastCallback = await db.DocumentCallbacks.Where(c => c.TenantId == tenant && c.DocumentId == id).MaxAsync(c => (long?)c.Id, ct) ?? 0;
         int error;
         try
         {
@@ -143,6 +144,12 @@ public sealed class DocumentService(
             return new ForceSaveResult(ForceSaveOutcome.NothingToSave, document.CurrentVersion);
         }
 
+        if (error == 1)
+        {
+            // "Document key missing or not found": Document Server has no open session for the current key.
+            return new ForceSaveResult(ForceSaveOutcome.NothingToSave, document.CurrentVersion, "No editing session is open.");
+        }
+
         if (error != 0)
         {
             return new ForceSaveResult(ForceSaveOutcome.Failed, document.CurrentVersion, $"Document Server answered error {error}.");
@@ -156,6 +163,11 @@ public sealed class DocumentService(
             if (current > document.CurrentVersion)
             {
                 return new ForceSaveResult(ForceSaveOutcome.Committed, current);
+            }
+
+            if (await db.DocumentCallbacks.AnyAsync(c => c.TenantId == tenant && c.DocumentId == id && c.Id > lastCallback && c.CbStatus == 7, ct))
+            {
+                return new ForceSaveResult(ForceSaveOutcome.Failed, document.CurrentVersion, "Document Server reported a force-save error (status 7).");
             }
 
             await Task.Delay(25, ct);
@@ -223,10 +235,12 @@ public sealed class DocumentService(
     }
 
     /// <summary>The ONLYOFFICE editor config for the committed version (signed when a secret is configured).</summary>
-    public JsonObject EditorConfig(DocumentRow document, Uri publicBase, string callbackPath, string userId, bool canEdit)
+    public async Task<JsonObject> EditorConfigAsync(DocumentRow document, Uri publicBase, string callbackPath, string userId, bool canEdit, CancellationToken ct)
     {
         var settings = onlyOffice.CurrentValue;
-        var link = blobs.Presign(VersionBlobKey(document), TimeSpan.FromSeconds(options.CurrentValue.SignedLinkExpirySeconds));
+        var committed = await store.VersionAsync(document.TenantId, document.Id, document.CurrentVersion, ct)
+            ?? throw new InvalidOperationException($"Document {document.TenantId}/{document.Id} has no version {document.CurrentVersion}.");
+        var link = blobs.Presign(committed.BlobKey, TimeSpan.FromSeconds(options.CurrentValue.SignedLinkExpirySeconds));
         var url = link.IsAbsoluteUri ? link : new Uri(publicBase, link);
         var extension = Path.GetExtension(document.Filename).TrimStart('.').ToLowerInvariant();
         var config = new JsonObject
@@ -255,10 +269,6 @@ public sealed class DocumentService(
 
         return config;
     }
-
-    /// <summary>The committed version's blob.</summary>
-    private string VersionBlobKey(DocumentRow document) =>
-        db.DocumentVersions.AsNoTracking().Where(v => v.TenantId == document.TenantId && v.DocumentId == document.Id && v.Version == document.CurrentVersion).Select(v => v.BlobKey).First();
 
     private static string DocumentType(string extension) => extension switch
     {

@@ -155,7 +155,7 @@ public static class DocumentsApi
 
         var callbackPath = $"onlyoffice/callback/{Uri.EscapeDataString(tenant)}/{Uri.EscapeDataString(id)}?sig={callbacks.Signature(tenant, id)}";
         var canEdit = http.User.IsInRole(Roles.Editor) || http.User.IsInRole(Roles.Admin);
-        return TypedResults.Ok(documents.EditorConfig(row, PublicBase(http, onlyOffice.CurrentValue), callbackPath, Actor(http.User), canEdit));
+        return TypedResults.Ok(await documents.EditorConfigAsync(row, PublicBase(http, onlyOffice.CurrentValue), callbackPath, Actor(http.User), canEdit, ct));
     }
 
     public static async Task<Results<Ok<ForceSaveResponse>, ProblemHttpResult>> ForceSaveAsync(string tenant, string id, HttpContext http, DocumentStore store, DocumentService documents, CancellationToken ct)

@@ -289,6 +289,83 @@ public sealed class DocumentSaveTests(DocumentsHostFixture fixture) : IClassFixt
         Assert.True(tombstone.Seq > doc.Seq);
     }
 
+    [Fact]
+    public async Task The_editor_config_links_the_committed_bytes_and_is_signed_with_the_shared_secret()
+    {
+        var original = Bytes(12_000);
+        var doc = await Host.UploadAsync(original, "budget.xlsx");
+        var config = await Host.EditorConfigAsync(doc.Id);
+
+        Assert.Equal(doc.Key, config["document"]!["key"]!.GetValue<string>());
+        Assert.Equal("xlsx", config["document"]!["fileType"]!.GetValue<string>());
+        Assert.Equal("cell", config["documentType"]!.GetValue<string>());
+        Assert.Equal("edit", config["editorConfig"]!["mode"]!.GetValue<string>());
+        Assert.Equal("alice", config["editorConfig"]!["user"]!["id"]!.GetValue<string>());
+        using (var anonymous = new HttpClient())
+        {
+            // What Document Server does with the link: no credentials, just the signed URL.
+            Assert.Equal(original, await anonymous.GetByteArrayAsync(config["document"]!["url"]!.GetValue<string>()));
+        }
+
+        var validated = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(config["token"]!.GetValue<string>(), new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+        {
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = false,
+            RequireExpirationTime = false,
+            IssuerSigningKey = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Encoding.UTF8.GetBytes(Host.DocumentServer.Secret)),
+        });
+        Assert.True(validated.IsValid, validated.Exception?.Message);
+        Assert.Equal(doc.Key, JsonNode.Parse(JsonSerializer.Serialize(validated.Claims["document"]))!["key"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Restoring_a_version_makes_its_bytes_current_as_a_new_version_with_a_new_key()
+    {
+        var original = Bytes(7_000);
+        var doc = await Host.UploadAsync(original);
+        var (callback, key) = await Host.SessionAsync(doc.Id);
+        await Host.DocumentServer.SendCallbackAsync(callback, DocumentServerStandIn.Body(key, 2, Host.DocumentServer.Serve(Bytes(8_000)), "2026-11-21T21:00:00Z"), Signing.BodyToken);
+        var edited = await Host.WaitForVersionAsync(doc.Id, 2);
+
+        using var restored = await Host.Http.PostAsync($"/api/tenants/demo/documents/{doc.Id}/versions/1/restore", null);
+        Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
+        var current = await Host.GetAsync(doc.Id);
+        Assert.Equal(3, current.Version);
+        Assert.Equal(Sha(original), current.Sha256);
+        Assert.NotEqual(edited.Key, current.Key);
+        Assert.Equal("restore-v1", (await Host.VersionsAsync(doc.Id))[2]!["source"]!.GetValue<string>());
+        Assert.Equal(original, await Host.Http.GetByteArrayAsync($"/api/tenants/demo/documents/{doc.Id}/content"));
+        using var missing = await Host.Http.PostAsync($"/api/tenants/demo/documents/{doc.Id}/versions/9/restore", null);
+        Assert.Equal((HttpStatusCode.NotFound, "version"), (missing.StatusCode, await FieldAsync(missing)));
+    }
+
+    [Fact]
+    public async Task Another_tenants_token_cannot_see_or_change_a_document_even_with_its_id()
+    {
+        var doc = await Host.UploadAsync(Bytes(3_000));
+        using var other = new HttpClient { BaseAddress = Host.App.Address };
+        other.DefaultRequestHeaders.Authorization = new("Bearer", Host.Token("mallory", "admin", tenant: "acme"));
+
+        using var viaOwnTenant = await other.GetAsync($"/api/tenants/acme/documents/{doc.Id}/content");
+        Assert.Equal((HttpStatusCode.NotFound, "id"), (viaOwnTenant.StatusCode, await FieldAsync(viaOwnTenant)));
+        using var viaVictim = await other.DeleteAsync($"/api/tenants/demo/documents/{doc.Id}");
+        Assert.Equal((HttpStatusCode.Forbidden, "tenant"), (viaVictim.StatusCode, await FieldAsync(viaVictim)));
+        using var forceSave = await other.PostAsync($"/api/tenants/acme/documents/{doc.Id}/forcesave", null);
+        Assert.Equal(HttpStatusCode.NotFound, forceSave.StatusCode);
+        Assert.False((await Host.GetAsync(doc.Id)).Deleted);
+    }
+
+    [Fact]
+    public async Task Force_save_without_an_open_session_has_nothing_to_save()
+    {
+        var doc = await Host.UploadAsync(Bytes(3_000));
+        using var forced = await Host.Http.PostAsync($"/api/tenants/demo/documents/{doc.Id}/forcesave", null);
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.Equal("nothing-to-save", (await forced.Content.ReadFromJsonAsync<JsonObject>())!["outcome"]!.GetValue<string>());
+        Assert.Equal(1, (await Host.GetAsync(doc.Id)).Version);
+    }
+
     private static async Task<string?> FieldAsync(HttpResponseMessage response)
     {
         var body = await response.Content.ReadAsStringAsync();

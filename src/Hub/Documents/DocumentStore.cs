@@ -97,15 +97,19 @@ public sealed class DocumentStore(RealtimeSyncDb db, TimeProvider clock, SqliteW
         bool rotateKey, bool endSession, long? jobId, CancellationToken ct = default) =>
         await InTenantTransactionAsync<int?>(tenant, async seq =>
         {
-            if (jobId is { } job && await db.SaveJobs.AnyAsync(j => j.Id == job && j.State != "pending", ct))
-            {
-                return null; // committed (or given up) by someone else meanwhile
-            }
-
+            var now = clock.GetUtcNow();
             var row = await db.Documents.FirstOrDefaultAsync(d => d.TenantId == tenant && d.Id == id, ct)
                 ?? throw new InvalidOperationException($"Document {tenant}/{id} does not exist.");
-            var now = clock.GetUtcNow();
             var version = row.CurrentVersion + 1;
+
+            // Claim the job's commit first: 0 rows means another worker committed (or gave up on) it meanwhile.
+            if (jobId is { } job && await db.SaveJobs.Where(j => j.Id == job && j.State == "pending").ExecuteUpdateAsync(
+                    s => s.SetProperty(j => j.State, "committed").SetProperty(j => j.CommittedVersion, version)
+                        .SetProperty(j => j.Owner, (string?)null).SetProperty(j => j.LeaseUntilMs, 0L).SetProperty(j => j.UpdatedAt, now), ct) == 0)
+            {
+                return null;
+            }
+
             db.DocumentVersions.Add(new DocumentVersionRow
             {
                 TenantId = tenant, DocumentId = id, Version = version, BlobKey = blobKey, Size = size, Md5 = md5, Sha256 = sha256,
@@ -129,18 +133,7 @@ public sealed class DocumentStore(RealtimeSyncDb db, TimeProvider clock, SqliteW
                 row.SessionAt = now;
             }
 
-            if (jobId is { } committedJob)
-            {
-                await db.SaveChangesAsync(ct);
-                await db.SaveJobs.Where(j => j.Id == committedJob).ExecuteUpdateAsync(
-                    s => s.SetProperty(j => j.State, "committed").SetProperty(j => j.CommittedVersion, version)
-                        .SetProperty(j => j.Owner, (string?)null).SetProperty(j => j.LeaseUntilMs, 0L).SetProperty(j => j.UpdatedAt, now), ct);
-            }
-            else
-            {
-                await db.SaveChangesAsync(ct);
-            }
-
+            await db.SaveChangesAsync(ct);
             return version;
         }, ct);
 

@@ -85,4 +85,64 @@ public sealed class OutageTests
         Assert.Equal(2, (await host.VersionsAsync(doc.Id)).Count);
         Assert.Empty(Directory.GetFiles(Path.Combine(host.App.DataPath, "spool"), "*.bin")); // the refused attempt left no spool file
     }
+    [Fact]
+    public async Task When_the_spool_cannot_be_written_a_save_callback_gets_a_5xx_and_no_job_exists()
+    {
+        await using var host = await DocumentsHost.StartAsync(s3: false);
+        var doc = await host.UploadAsync(RandomNumberGenerator.GetBytes(5_000));
+        var (callback, key) = await host.SessionAsync(doc.Id);
+
+        // A plain file where the spool folder should be: creating the spool file fails like a full or read-only disk.
+        var spool = Path.Combine(host.App.DataPath, "spool");
+        Directory.Delete(spool, recursive: true);
+        await File.WriteAllTextAsync(spool, "not a folder");
+        var answer = await host.DocumentServer.SendCallbackAsync(callback, DocumentServerStandIn.Body(key, 2, host.DocumentServer.Serve(RandomNumberGenerator.GetBytes(6_000)), "2026-11-21T23:00:00Z"), Signing.BodyToken);
+
+        Assert.True(answer.Status >= 500, $"expected a 5xx, got {answer.Status}: {answer.Body}");
+        Assert.DoesNotContain("\"error\":0", answer.Body);
+        var diagnostics = await host.DiagnosticsAsync(doc.Id);
+        Assert.Empty(diagnostics["pendingOrFailedJobs"]!.AsArray());
+        Assert.Single(diagnostics["versions"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task The_same_callback_delivered_to_two_nodes_at_once_creates_one_version()
+    {
+        await using var database = await TestServers.CreatePostgresDatabaseAsync();
+        var shared = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = database.ConnectionString,
+            ["Auth:Jwt:SigningKey"] = $"two-node-signing-key-{Guid.NewGuid():N}", // equal on every node (the callback URL is signed with it)
+        };
+        await using var nodeA = await DocumentsHost.StartAsync(shared);
+        await using var nodeB = await DocumentsHost.StartAsync(new(shared)
+        {
+            ["OnlyOffice:DocumentServerUrl"] = nodeA.DocumentServer.Address.ToString(),
+            ["OnlyOffice:JwtSecret"] = nodeA.DocumentServer.Secret,
+        });
+        var doc = await nodeA.UploadAsync(RandomNumberGenerator.GetBytes(10_000));
+        var (callbackViaA, key) = await nodeA.SessionAsync(doc.Id);
+        var callbackViaB = new Uri(nodeB.App.Address, new Uri(callbackViaA).PathAndQuery).ToString();
+        var edited = RandomNumberGenerator.GetBytes(12_000);
+        var body = DocumentServerStandIn.Body(key, 2, nodeA.DocumentServer.Serve(edited), "2026-11-21T23:30:00Z");
+
+        var answers = await Task.WhenAll(
+            nodeA.DocumentServer.SendCallbackAsync(callbackViaA, body, Signing.BodyToken),
+            nodeA.DocumentServer.SendCallbackAsync(callbackViaB, body, Signing.BodyToken),
+            nodeA.DocumentServer.SendCallbackAsync(callbackViaA, body, Signing.BodyToken),
+            nodeA.DocumentServer.SendCallbackAsync(callbackViaB, body, Signing.BodyToken));
+        Assert.All(answers, a => Assert.Equal((200, "{\"error\":0}"), a));
+
+        var saved = await nodeB.WaitForVersionAsync(doc.Id, 2);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(edited)), saved.Sha256);
+        await Task.Delay(1000); // a second job, had one slipped through, would commit within this
+        Assert.Equal(2, (await nodeA.VersionsAsync(doc.Id)).Count);
+        Assert.Empty((await nodeA.DiagnosticsAsync(doc.Id))["pendingOrFailedJobs"]!.AsArray());
+        foreach (var node in new[] { nodeA, nodeB })
+        {
+            // The losing duplicates removed their spool files (a node that answered from the idempotency check never made one).
+            var spool = Path.Combine(node.App.DataPath, "spool");
+            Assert.Empty(Directory.Exists(spool) ? Directory.GetFiles(spool, "*.bin") : []);
+        }
+    }
 }

@@ -3,13 +3,13 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Tenants;
 using RealtimeSync.Shared.Auth;
-using Microsoft.EntityFrameworkCore;
 
 namespace RealtimeSync.Hub.Documents;
 

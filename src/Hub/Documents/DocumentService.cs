@@ -176,6 +176,20 @@ public sealed class DocumentService(
         return new ForceSaveResult(ForceSaveOutcome.TimedOut, document.CurrentVersion, "The force-saved version was not committed in time.");
     }
 
+    /// <summary>True while a save was acknowledged to Document Server but is not committed yet.</summary>
+    public Task<bool> HasPendingSavesAsync(string tenant, string id, CancellationToken ct) =>
+        db.SaveJobs.AnyAsync(j => j.TenantId == tenant && j.DocumentId == id && j.State == "pending", ct);
+
+    /// <summary>Waits (at most <see cref="DocumentsOptions.ForceSaveWaitSeconds"/>) until no save of the document is pending.</summary>
+    public async Task WaitForPendingSavesAsync(string tenant, string id, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(options.CurrentValue.ForceSaveWaitSeconds);
+        while (await HasPendingSavesAsync(tenant, id, ct) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(25, ct);
+        }
+    }
+
     public async Task<DiagnosticsDto?> DiagnosticsAsync(string tenant, string id, CancellationToken ct)
     {
         var document = await store.FindAsync(tenant, id, ct);

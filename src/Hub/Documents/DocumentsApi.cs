@@ -216,8 +216,16 @@ public static class DocumentsApi
         {
             var forced = await documents.ForceSaveAsync(tenant, id, ct);
             unsaved = forced.Outcome is not (ForceSaveOutcome.Committed or ForceSaveOutcome.NothingToSave);
-            row = (await store.FindAsync(tenant, id, ct))!;
         }
+
+        // A received save that is not committed yet (storage down) means the committed version is not the latest.
+        if (wantLatest && version is null)
+        {
+            await documents.WaitForPendingSavesAsync(tenant, id, ct);
+        }
+
+        unsaved |= await documents.HasPendingSavesAsync(tenant, id, ct);
+        row = (await store.FindAsync(tenant, id, ct))!;
 
         var served = await store.VersionAsync(tenant, id, version ?? row.CurrentVersion, ct);
         if (served is null)

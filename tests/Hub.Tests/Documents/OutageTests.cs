@@ -44,6 +44,18 @@ public sealed class OutageTests
         while (pending["lastError"] is null && DateTime.UtcNow < deadline);
         Assert.False(string.IsNullOrEmpty(pending["lastError"]?.GetValue<string>()));
         Assert.StartsWith("storage unreachable", during["committed"]!["error"]!.GetValue<string>());
+
+        // The download says the committed version is not the latest while an acknowledged save is still pending
+        // (the presigned redirect needs no S3 round trip, so it answers while S3 is down).
+        using (var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = host.App.Address })
+        {
+            noRedirects.DefaultRequestHeaders.Authorization = host.Http.DefaultRequestHeaders.Authorization;
+            using var answerNow = await noRedirects.GetAsync($"/api/tenants/demo/documents/{doc.Id}/content?redirect=true");
+            Assert.Equal(HttpStatusCode.Redirect, answerNow.StatusCode);
+            Assert.Equal("1", answerNow.Headers.GetValues("X-Document-Version").Single());
+            Assert.Equal("true", answerNow.Headers.GetValues("X-Document-Unsaved-Edits").Single());
+        }
+
         Assert.Equal(1, (await host.GetAsync(doc.Id)).Version);
 
         await s3.StartAgainAsync();

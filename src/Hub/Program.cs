@@ -1,5 +1,6 @@
 using RealtimeSync.Hub.Backoffice;
 using RealtimeSync.Hub.Cli;
+using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Health;
@@ -31,6 +32,7 @@ builder.AddStructuredLogging()
     .AddRealtime()
     .AddRedisBackplane()
     .AddEntities()
+    .AddDocuments()
     .AddSiteKeys()
     .AddSync()
     .AddBackoffice();
@@ -51,6 +53,7 @@ app.MapHealth();
 app.MapBlobDownloads();
 app.MapTenants();
 app.MapEntities();
+app.MapDocuments();
 app.MapSiteKeys();
 app.MapSync();
 app.MapRealtime();

@@ -37,7 +37,8 @@ public static class HttpSetup
     /// </summary>
     private static Task RejectOversizedBodies(HttpContext context, RequestDelegate next)
     {
-        var limit = MaxBody(context.RequestServices.GetRequiredService<IConfiguration>());
+        var limit = context.GetEndpoint()?.Metadata.GetMetadata<BodySizeLimit>()?.Limit(context)
+            ?? MaxBody(context.RequestServices.GetRequiredService<IConfiguration>());
         if (context.Request.ContentLength > limit)
         {
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -55,4 +56,10 @@ public static class HttpSetup
 
     private static long MaxBody(IConfiguration configuration) =>
         configuration.GetValue<long?>("Limits:MaxRequestBodyBytes") ?? DefaultMaxRequestBodyBytes;
+}
+
+/// <summary>Endpoint metadata replacing <c>Limits:MaxRequestBodyBytes</c> for one endpoint (e.g. uploads), evaluated per request.</summary>
+public sealed class BodySizeLimit(Func<HttpContext, long> limit)
+{
+    public long Limit(HttpContext context) => limit(context);
 }

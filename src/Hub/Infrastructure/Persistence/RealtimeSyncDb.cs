@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.SiteKeys;
 using RealtimeSync.Hub.Sync;
 
@@ -32,8 +33,17 @@ public sealed class RealtimeSyncDb(DbContextOptions<RealtimeSyncDb> options) : D
 
     public DbSet<SyncLogRow> SyncLog => Set<SyncLogRow>();
 
+    public DbSet<DocumentRow> Documents => Set<DocumentRow>();
+
+    public DbSet<DocumentVersionRow> DocumentVersions => Set<DocumentVersionRow>();
+
+    public DbSet<SaveJobRow> SaveJobs => Set<SaveJobRow>();
+
+    public DbSet<DocumentCallbackRow> DocumentCallbacks => Set<DocumentCallbackRow>();
+
     protected override void OnModelCreating(ModelBuilder model)
     {
+        DocumentModel.Configure(model);
         model.Entity<TenantRow>(e =>
         {
             e.ToTable("tenants");

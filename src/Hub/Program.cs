@@ -1,6 +1,7 @@
 using RealtimeSync.Hub.Backoffice;
 using RealtimeSync.Hub.Cli;
 using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.DocumentSync;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Health;
@@ -32,6 +33,7 @@ builder.AddStructuredLogging()
     .AddRedisBackplane()
     .AddEntities()
     .AddDocuments()
+    .AddDocumentSync()
     .AddSiteKeys()
     .AddBackoffice();
 
@@ -52,6 +54,7 @@ app.MapBlobDownloads();
 app.MapTenants();
 app.MapEntities();
 app.MapDocuments();
+app.MapDocumentSync();
 app.MapSiteKeys();
 app.MapRealtime();
 app.MapDemo();

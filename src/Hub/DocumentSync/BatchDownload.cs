@@ -49,30 +49,13 @@ public sealed class BatchDownload(RealtimeSyncDb db, IBlobStore blobs, ILogger<B
         var written = 0;
         try
         {
-            await using var zip = await ZipArchive.CreateAsync(http.Response.Body, ZipArchiveMode.Create, leaveOpen: true, Encoding.UTF8, ct);
-            var manifest = zip.CreateEntry(ManifestName, CompressionLevel.Fastest);
-            await using (var stream = await manifest.OpenAsync(ct))
+            var body = new AsyncOnlyWriteStream(http.Response.Body);
+            await using (var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, Encoding.UTF8, ct))
             {
-                await JsonSerializer.SerializeAsync(stream, plan.Items.Select(i => new
-                {
-                    id = i.Id, entry = EntryName(i), filename = i.Filename, version = i.Version, size = i.Size, md5 = i.Md5, sha256 = i.Sha256,
-                }), cancellationToken: ct);
+                await WriteEntriesAsync(zip, body, plan, () => written++, ct);
             }
 
-            foreach (var item in plan.Items)
-            {
-                // Documents are mostly already-compressed formats (docx, xlsx, pdf, images): store, don't deflate again.
-                var entry = zip.CreateEntry(EntryName(item), CompressionLevel.NoCompression);
-                await using var blob = await blobs.GetAsync(item.BlobKey, ct)
-                    ?? throw new IOException($"The blob of {item.Id} version {item.Version} is missing.");
-                await using (var target = await entry.OpenAsync(ct))
-                {
-                    await blob.Stream.CopyToAsync(target, 81920, ct);
-                }
-
-                DocumentSyncMetrics.ZipBytes.Add(item.Size);
-                written++;
-            }
+            await body.FlushAsync(ct); // the central directory
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or Amazon.Runtime.AmazonServiceException)
         {
@@ -80,6 +63,34 @@ public sealed class BatchDownload(RealtimeSyncDb db, IBlobStore blobs, ILogger<B
             // a well-formed one missing entries.
             DocumentSyncLog.BatchDownloadAborted(log, e, tenant, written);
             http.Abort();
+        }
+    }
+
+    private async Task WriteEntriesAsync(ZipArchive zip, AsyncOnlyWriteStream body, BatchPlan plan, Action entryWritten, CancellationToken ct)
+    {
+        var manifest = zip.CreateEntry(ManifestName, CompressionLevel.Fastest);
+        await using (var stream = await manifest.OpenAsync(ct))
+        {
+            await JsonSerializer.SerializeAsync(stream, plan.Items.Select(i => new
+            {
+                id = i.Id, entry = EntryName(i), filename = i.Filename, version = i.Version, size = i.Size, md5 = i.Md5, sha256 = i.Sha256,
+            }), cancellationToken: ct);
+        }
+
+        foreach (var item in plan.Items)
+        {
+            // Documents are mostly already-compressed formats (docx, xlsx, pdf, images): store, don't deflate again.
+            var entry = zip.CreateEntry(EntryName(item), CompressionLevel.NoCompression);
+            await using var blob = await blobs.GetAsync(item.BlobKey, ct)
+                ?? throw new IOException($"The blob of {item.Id} version {item.Version} is missing.");
+            await using (var target = await entry.OpenAsync(ct))
+            {
+                await blob.Stream.CopyToAsync(target, 81920, ct);
+            }
+
+            await body.FlushAsync(ct); // this entry's trailer; the client has the whole entry before the next blob opens
+            DocumentSyncMetrics.ZipBytes.Add(item.Size);
+            entryWritten();
         }
     }
 

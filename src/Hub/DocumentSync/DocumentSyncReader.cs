@@ -69,7 +69,7 @@ public sealed class DocumentSyncReader(RealtimeSyncDb db)
     /// <summary>The seq through which tombstones of the tenant have been purged (0: never).</summary>
     public async Task<long> PurgedThroughAsync(string tenant, CancellationToken ct) =>
         await db.Database.SqlQuery<long>($"SELECT purged_seq AS \"Value\" FROM document_sync_horizons WHERE tenant_id = {tenant}")
-            .FirstOrDefaultAsync(ct);
+            .SingleOrDefaultAsync(ct); // tenant_id is the key: at most one row
 
     private async Task<List<SyncRow>> QueryAsync(string tenant, DocumentSyncPosition after, int take, bool includeDeleted, CancellationToken ct)
     {

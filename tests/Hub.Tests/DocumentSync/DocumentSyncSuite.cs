@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeSync.Hub.Documents;
@@ -275,6 +276,70 @@ public abstract class DocumentSyncSuite : BackendSuite
         var snapshot = await GetPageAsync(http, "?includeDeleted=true");
         Assert.False(snapshot["reset"]!.GetValue<bool>());
         Assert.Equal([recent], Ids(snapshot, "deleted"));
+    }
+
+    [Fact]
+    public async Task The_cleanup_job_purges_on_its_interval_by_the_injected_clock()
+    {
+        var app = Start(new() { ["Sync:TombstoneRetentionDays"] = "7", ["Sync:TombstonePurgeIntervalMinutes"] = "60" });
+        using var http = SyncTestData.Client(app);
+        var (id, _) = await SyncTestData.UploadAsync(http, RandomNumberGenerator.GetBytes(100));
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/api/tenants/demo/documents/{id}")).StatusCode);
+
+        // A second node on the same database whose clock the test moves.
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        await using var node = app.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(clock)));
+        _ = node.Services;
+        async Task<bool> TombstoneExistsAsync()
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>().Documents.AnyAsync(d => d.Id == id);
+        }
+
+        await Task.Delay(1000); // the job's first pass ran at start-up: within retention, nothing to purge
+        Assert.True(await TombstoneExistsAsync());
+        clock.Advance(TimeSpan.FromDays(8));
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (await TombstoneExistsAsync())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job did not purge after its interval");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Two_nodes_purging_at_once_remove_each_tombstone_once_and_agree_on_the_horizon()
+    {
+        var settings = new Dictionary<string, string?> { ["Sync:TombstoneRetentionDays"] = "1", ["Sync:TombstonePurgeBatchSize"] = "7" };
+        var nodes = new[] { Start(settings), Start(settings) };
+        var ids = await SyncTestData.InsertDocumentsAsync(nodes[0], "demo", 60, "gone");
+        long lastSeq;
+        await using (var scope = nodes[0].Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
+            foreach (var id in ids.Take(50))
+            {
+                await scope.ServiceProvider.GetRequiredService<DocumentStore>().DeleteAsync("demo", id, "tester");
+            }
+
+            lastSeq = await db.Documents.Where(d => d.Deleted).MaxAsync(d => d.Seq);
+            await db.Documents.Where(d => d.Deleted).ExecuteUpdateAsync(u => u.SetProperty(d => d.DeletedAt, DateTimeOffset.UtcNow.AddDays(-2)));
+        }
+
+        // Four passes at once, two per node, in batches of 7: they race over the same tombstones.
+        var passes = Enumerable.Range(0, 4).Select(async i =>
+        {
+            await using var scope = nodes[i % 2].Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<TombstonePurger>().PurgeAsync(CancellationToken.None);
+        }).ToList();
+        await Task.WhenAll(passes);
+
+        var table = await SyncTestData.TableAsync(nodes[0], "demo");
+        Assert.Equal(ids.Skip(50).Order(), table.Where(r => r.Id.StartsWith("gone-", StringComparison.Ordinal)).Select(r => r.Id).Order());
+        await using (var scope = nodes[1].Services.CreateAsyncScope())
+        {
+            Assert.Equal(lastSeq, await scope.ServiceProvider.GetRequiredService<DocumentSyncReader>().PurgedThroughAsync("demo", CancellationToken.None));
+        }
     }
 
     [Fact]

@@ -449,6 +449,31 @@ public abstract class DocumentSyncSuite : BackendSuite
     }
 
     [Fact]
+    public async Task On_s3_download_url_and_batch_download_serve_the_bucket_objects()
+    {
+        var app = Start(TestServers.S3Settings());
+        Assert.Equal("s3", app.Services.GetRequiredService<IBlobStore>().Kind);
+        using var http = SyncTestData.Client(app);
+        var bytes = RandomNumberGenerator.GetBytes(120_000);
+        var (id, sha) = await SyncTestData.UploadAsync(http, bytes, "s3.pdf");
+
+        var link = JsonNode.Parse(await http.GetStringAsync($"/api/tenants/demo/documents/{id}/download-url?expiresIn=60"))!;
+        var url = new Uri(link["url"]!.GetValue<string>());
+        Assert.Equal(new Uri(TestServers.S3Url).Port, url.Port); // straight from the bucket, not through the hub
+        using var anonymous = new HttpClient();
+        Assert.Equal(sha, Convert.ToHexStringLower(SHA256.HashData(await anonymous.GetByteArrayAsync(url))));
+
+        using var zipResponse = await http.PostAsync("/api/tenants/demo/documents/batch-download",
+            new StringContent($$"""{"documentIds":["{{id}}"]}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, zipResponse.StatusCode);
+        await using var zip = new ZipArchive(new MemoryStream(await zipResponse.Content.ReadAsByteArrayAsync()), ZipArchiveMode.Read);
+        await using var entry = zip.GetEntry($"{id}/s3.pdf")!.Open();
+        var copy = new MemoryStream();
+        await entry.CopyToAsync(copy);
+        Assert.Equal(sha, Convert.ToHexStringLower(SHA256.HashData(copy.ToArray())));
+    }
+
+    [Fact]
     public async Task Batch_download_streams_a_zip_whose_entries_equal_the_committed_blobs()
     {
         var app = Start();

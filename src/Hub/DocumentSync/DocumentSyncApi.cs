@@ -68,7 +68,7 @@ public static class DocumentSyncApi
 
         if (page.Body.Reset)
         {
-            DocumentSyncLog.CursorReset(log, tenant, after.Seq, await reader.PurgedThroughAsync(tenant, ct));
+            DocumentSyncLog.CursorReset(log, tenant, after.Seq, page.PurgedThroughSeq);
             DocumentSyncMetrics.Pages.Add(1, new KeyValuePair<string, object?>("outcome", "reset"));
         }
         else

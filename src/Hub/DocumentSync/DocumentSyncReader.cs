@@ -18,7 +18,8 @@ public sealed record DocumentSyncPageDto(
     List<SyncDocumentDto> Added, List<SyncDocumentDto> Modified, List<SyncTombstoneDto> Deleted, string? Cursor, bool HasMore, bool Reset);
 
 /// <summary>A page read from the database, before it becomes a response.</summary>
-public sealed record DocumentSyncPage(DocumentSyncPageDto Body, string ETag);
+/// <param name="PurgedThroughSeq">The tenant's purge horizon when the page was read.</param>
+public sealed record DocumentSyncPage(DocumentSyncPageDto Body, string ETag, long PurgedThroughSeq);
 
 /// <summary>
 /// Reads <c>documents/sync</c> pages with keyset paging on <c>(tenant_id, seq, id)</c>. Commit safety comes from the
@@ -38,7 +39,7 @@ public sealed class DocumentSyncReader(RealtimeSyncDb db)
         if (DocumentSyncRules.NeedsReset(after, purgedThrough))
         {
             var reset = new DocumentSyncPageDto([], [], [], null, false, true);
-            return new DocumentSyncPage(reset, DocumentSyncRules.ETag(tenant, after, limit, includeDeleted, after, false, purgedThrough));
+            return new DocumentSyncPage(reset, DocumentSyncRules.ETag(tenant, after, limit, includeDeleted, after, false, purgedThrough), purgedThrough);
         }
 
         var hasMore = rows.Count > limit;
@@ -63,7 +64,7 @@ public sealed class DocumentSyncReader(RealtimeSyncDb db)
 
         var end = page.Count > 0 ? new DocumentSyncPosition(page[^1].Seq, page[^1].Id) : after;
         var body = new DocumentSyncPageDto(added, modified, deleted, DocumentSyncCursor.Encode(end), hasMore, false);
-        return new DocumentSyncPage(body, DocumentSyncRules.ETag(tenant, after, limit, includeDeleted, end, hasMore, purgedThrough));
+        return new DocumentSyncPage(body, DocumentSyncRules.ETag(tenant, after, limit, includeDeleted, end, hasMore, purgedThrough), purgedThrough);
     }
 
     /// <summary>The seq through which tombstones of the tenant have been purged (0: never).</summary>

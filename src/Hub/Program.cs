@@ -1,6 +1,7 @@
 using RealtimeSync.Hub.Backoffice;
 using RealtimeSync.Hub.Cli;
 using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.DocumentSync;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Health;
@@ -33,6 +34,7 @@ builder.AddStructuredLogging()
     .AddRedisBackplane()
     .AddEntities()
     .AddDocuments()
+    .AddDocumentSync()
     .AddSiteKeys()
     .AddSync()
     .AddBackoffice();
@@ -54,6 +56,7 @@ app.MapBlobDownloads();
 app.MapTenants();
 app.MapEntities();
 app.MapDocuments();
+app.MapDocumentSync();
 app.MapSiteKeys();
 app.MapSync();
 app.MapRealtime();

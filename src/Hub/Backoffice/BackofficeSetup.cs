@@ -24,6 +24,7 @@ public static class BackofficeSetup
         builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();
         builder.Services.AddSingleton<ISiteKeyAdmin, SiteKeyAdmin>();
+        builder.Services.AddSingleton<IDocumentAdmin, DocumentAdmin>();
         return builder;
     }
 
@@ -31,6 +32,7 @@ public static class BackofficeSetup
     {
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapPost("/account/logout", SignOutAsync).ExcludeFromDescription();
+        app.MapDocumentDownloads();
         return app;
     }
 

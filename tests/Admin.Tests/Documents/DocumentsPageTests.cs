@@ -41,7 +41,7 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task A_file_over_the_upload_limit_is_refused_with_the_limit_named_and_nothing_is_stored()
+    public async Task A_file_over_the_upload_limit_or_an_empty_one_is_refused_with_the_reason_and_nothing_is_stored()
     {
         var (context, page, _) = await fixture.SignedInPageAsync(DocumentsPageFixture.Editor, "/documents");
         await using var _1 = context;
@@ -53,6 +53,12 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
         var listed = (await fixture.Api.GetFromJsonAsync<JsonArray>("/api/tenants/demo/documents"))!;
         Assert.DoesNotContain(listed, d => d!["filename"]!.GetValue<string>() == name);
         Assert.Equal(0, await page.Locator($"[data-filename='{name}']").CountAsync());
+
+        var empty = UniqueName();
+        await page.SetInputFilesAsync("[data-testid=upload]", new FilePayload { Name = empty, MimeType = "application/octet-stream", Buffer = [] });
+        await Assertions.Expect(page.Locator("[data-testid=upload-error]")).ToContainTextAsync("is empty");
+        listed = (await fixture.Api.GetFromJsonAsync<JsonArray>("/api/tenants/demo/documents"))!;
+        Assert.DoesNotContain(listed, d => d!["filename"]!.GetValue<string>() == empty);
     }
 
     [Fact]

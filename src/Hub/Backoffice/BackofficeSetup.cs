@@ -25,6 +25,7 @@ public static class BackofficeSetup
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();
         builder.Services.AddSingleton<ISiteKeyAdmin, SiteKeyAdmin>();
         builder.Services.AddSingleton<ISyncAdmin, SyncAdmin>();
+        builder.Services.AddSingleton<IDocumentAdmin, DocumentAdmin>();
         return builder;
     }
 
@@ -32,6 +33,7 @@ public static class BackofficeSetup
     {
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapPost("/account/logout", SignOutAsync).ExcludeFromDescription();
+        app.MapDocumentDownloads();
         return app;
     }
 

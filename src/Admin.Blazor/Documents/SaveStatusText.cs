@@ -1,0 +1,47 @@
+using System.Globalization;
+using RealtimeSync.Admin.Services;
+using RealtimeSync.Shared.Documents;
+
+namespace RealtimeSync.Admin.Documents;
+
+/// <summary>How the Documents pages word a document's save state (the last push, or the stored state before any push).</summary>
+public static class SaveStatusText
+{
+    /// <summary>The state shown before any push arrived: the session the database knows, else idle.</summary>
+    public static string InitialState(AdminDocument document) => document.Session == "editing" ? SaveStates.Editing : "idle";
+
+    public static string Describe(DocumentSaveStatus? status, AdminDocument document) => status is null
+        ? (document.Session == "editing" ? "Editing" : $"Stored · v{document.Version}")
+        : status.State switch
+        {
+            SaveStates.Editing => "Editing",
+            SaveStates.Saving => "Saving…",
+            SaveStates.Saved => $"Saved v{status.Version} · {Time(status.At)}",
+            SaveStates.Failed => $"Save failed{Reason(status.Error)}",
+            SaveStates.Retrying => $"Storage unavailable, retrying (attempt {status.Attempt}){Reason(status.Error)}",
+            SaveStates.ForceSaveRequested => "Force-save requested",
+            SaveStates.Closed => $"Closed · v{document.Version}",
+            _ => status.State,
+        };
+
+    public static Radzen.BadgeStyle Style(string state) => state switch
+    {
+        SaveStates.Saved => Radzen.BadgeStyle.Success,
+        SaveStates.Saving or SaveStates.ForceSaveRequested => Radzen.BadgeStyle.Info,
+        SaveStates.Editing => Radzen.BadgeStyle.Warning,
+        SaveStates.Failed => Radzen.BadgeStyle.Danger,
+        SaveStates.Retrying => Radzen.BadgeStyle.Danger,
+        _ => Radzen.BadgeStyle.Light,
+    };
+
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    public static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MB"),
+    };
+
+    private static string Reason(string? error) => string.IsNullOrEmpty(error) ? "" : $": {error}";
+}

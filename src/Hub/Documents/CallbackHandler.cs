@@ -125,9 +125,13 @@ public sealed class CallbackHandler(
             return CallbackAnswer.Ok;
         }
 
-        if (!string.Equals(key, document.DocKey, StringComparison.Ordinal))
+        // A session opened before the key rotated (a restore, or a save committed while another editor kept the
+        // document open) still calls back with the key it was given. Its edits are saved as a new version: a 4xx
+        // would make Document Server drop them for good. Only a key this document never had is refused.
+        if (!string.Equals(key, document.DocKey, StringComparison.Ordinal)
+            && !await db.DocumentVersions.AsNoTracking().AnyAsync(v => v.TenantId == tenant && v.DocumentId == documentId && v.DocKey == key, ct))
         {
-            return Refuse(tenant, documentId, StatusCodes.Status400BadRequest, "key", "key is not this document's current key.");
+            return Refuse(tenant, documentId, StatusCodes.Status400BadRequest, "key", "key is not a key of this document.");
         }
 
         switch (cbStatus)

@@ -341,6 +341,35 @@ public sealed class DocumentSaveTests(DocumentsHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Edits_saved_under_the_key_of_a_session_opened_before_a_restore_are_kept_as_a_new_version()
+    {
+        // Editors open the document (key K1); meanwhile someone restores an older version, which gives the
+        // document a new key. The open session still saves under K1: those edits must not be refused (Document
+        // Server does not retry a 4xx, so refusing would lose them).
+        var original = Bytes(6_000);
+        var doc = await Host.UploadAsync(original);
+        var (callback, key) = await Host.SessionAsync(doc.Id);
+        Assert.Equal(200, (await Host.DocumentServer.SendCallbackAsync(callback, DocumentServerStandIn.Body(key, 1), Signing.BodyToken)).Status);
+        using (var restored = await Host.Http.PostAsync($"/api/tenants/demo/documents/{doc.Id}/versions/1/restore", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
+        }
+
+        Assert.NotEqual(key, (await Host.GetAsync(doc.Id)).Key);
+        var edited = Bytes(6_500);
+        var answer = await Host.DocumentServer.SendCallbackAsync(callback, DocumentServerStandIn.Body(key, 2, Host.DocumentServer.Serve(edited), "2026-11-21T22:00:00Z"), Signing.BodyToken);
+        Assert.Equal((200, "{\"error\":0}"), answer);
+        var saved = await Host.WaitForVersionAsync(doc.Id, 3);
+        Assert.Equal(Sha(edited), saved.Sha256);
+        Assert.Equal(edited, await Host.Http.GetByteArrayAsync($"/api/tenants/demo/documents/{doc.Id}/content"));
+
+        // A key this document never had is still refused.
+        var foreign = await Host.DocumentServer.SendCallbackAsync(callback, DocumentServerStandIn.Body("never-issued-key", 2, Host.DocumentServer.Serve(Bytes(100)), "2026-11-21T22:01:00Z"), Signing.BodyToken);
+        Assert.Equal(400, foreign.Status);
+        Assert.Equal(3, (await Host.VersionsAsync(doc.Id)).Count);
+    }
+
+    [Fact]
     public async Task Another_tenants_token_cannot_see_or_change_a_document_even_with_its_id()
     {
         var doc = await Host.UploadAsync(Bytes(3_000));

@@ -1,11 +1,14 @@
 using RealtimeSync.Hub.Backoffice;
 using RealtimeSync.Hub.Cli;
+using RealtimeSync.Hub.Config;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Health;
 using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Http;
+using RealtimeSync.Hub.Infrastructure.Locking;
 using RealtimeSync.Hub.Infrastructure.Logging;
+using RealtimeSync.Hub.Infrastructure.Metrics;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Realtime;
@@ -13,7 +16,7 @@ using RealtimeSync.Hub.Realtime.Backplane;
 using RealtimeSync.Hub.SiteKeys;
 using RealtimeSync.Hub.Tenants;
 
-var (command, hostArgs) = args is ["token", .. var rest] ? ("token", rest) : (null, args);
+var (command, hostArgs) = args is [("token" or "config") and var verb, .. var rest] ? (verb, rest) : (null, args);
 var builder = WebApplication.CreateBuilder(HostSetup.Options(hostArgs)).AddProductSettings();
 
 if (command == "token")
@@ -21,11 +24,19 @@ if (command == "token")
     return TokenCommand.Run(hostArgs, builder.Configuration, Console.Out, Console.Error);
 }
 
+if (command == "config")
+{
+    return await ConfigCommand.RunAsync(hostArgs, builder.Configuration, Console.Out, Console.Error);
+}
+
 builder.AddStructuredLogging()
     .AddHttpConventions()
     .AddPersistence()
     .AddBlobStorage()
     .AddHealth()
+    .AddConfigStore()
+    .AddLocking()
+    .AddMetrics()
     .AddAuth()
     .AddRealtime()
     .AddRedisBackplane()
@@ -46,6 +57,8 @@ app.UseAntiforgery();
 
 app.MapOpenApi();
 app.MapHealth();
+app.MapMetrics();
+app.MapConfigStore();
 app.MapBlobDownloads();
 app.MapTenants();
 app.MapEntities();

@@ -93,8 +93,9 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
                         return;
                     }
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException)
+                catch (Exception e)
                 {
+                    // Whatever the failure (Redis down, timeout, a closed connection), ownership is no longer proven.
                     LogLost(owner.logger, Name, "failed", e);
                     MarkLost();
                     return;
@@ -116,7 +117,7 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
             {
                 await owner.connection.Multiplexer.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [key], [token]).WaitAsync(CommandTimeout);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
             {
                 // The key expires on its own after the TTL.
             }

@@ -86,7 +86,7 @@ public static partial class ConfigCatalogue
     [
         Integer("Realtime:History:MaxCount", 1000, 1, 1_000_000, "publications kept per channel for recovery"),
         Integer("Realtime:History:MaxAgeSeconds", 600, 1, 7 * 86_400, "how long publications are kept for recovery"),
-        Integer("Realtime:Presence:TtlSeconds", 30, 5, 3600, "a presence entry nobody renews expires after this"),
+        Integer("Realtime:Presence:TtlSeconds", 30, 2, 3600, "a presence entry nobody renews expires after this"),
         new("Entities:Overrides", ConfigValueKind.Object, "per tenant and entity type: PreservedFields, ConflictPolicy, ExtraFields",
             Json("{}"), Check: EntityOverridesProblem),
         Integer("SiteTokens:MaxTtlSeconds", 3600, 60, 86_400, "longest subscriber token a site key can mint"),

@@ -83,6 +83,11 @@ public sealed partial class ConfigStore
             var existing = files.ReadAll(new Dictionary<string, string>());
             foreach (var key in ConfigCatalogue.All.Where(k => !existing.ContainsKey(k.Name) && !File.Exists(files.PathOf(k.Name))))
             {
+                if (ConfigJson.FromConfiguration(key, configuration) is { } configured && ConfigCatalogue.Problem(key, configured) is { } problem)
+                {
+                    ConfigLog.SeedInvalid(log, key.Name, problem);
+                }
+
                 files.Write(key.Name, new StoredValue(Fallback(key), 1, clock.GetUtcNow(), "seed"));
             }
 

@@ -185,9 +185,9 @@ public static partial class ConfigCatalogue
         {
             if (field.ValueKind != JsonValueKind.Object
                 || !field.TryGetProperty("Name", out var name) || name.ValueKind != JsonValueKind.String || !FieldName().IsMatch(name.GetString()!)
-                || !field.TryGetProperty("Type", out var type) || type.ValueKind != JsonValueKind.String || !FieldTypes.Contains(type.GetString()))
+                || (field.TryGetProperty("Type", out var type) && (type.ValueKind != JsonValueKind.String || !FieldTypes.Contains(type.GetString()))))
             {
-                return $"must be an array of {{ Name, Type ({string.Join("/", FieldTypes)}), Required?, MaxLength? }}";
+                return $"must be an array of {{ Name, Type? ({string.Join("/", FieldTypes)}; default String), Required?, MaxLength? }}";
             }
 
             if (field.TryGetProperty("Required", out var required) && required.ValueKind is not (JsonValueKind.True or JsonValueKind.False))

@@ -122,7 +122,8 @@ public sealed class ConfigApiTests : IAsyncLifetime
     [InlineData("OnlyOffice:DocumentServerUrl", """{"value": "ftp://ds.local"}""", "value", "http(s) URL")]
     [InlineData("OnlyOffice:JwtSecret", """{"value": "short"}""", "value", "at least 32")]
     [InlineData("Entities:Overrides", """{"value": {"demo": {"team": {"ConflictPolicy": "Whatever"}}}}""", "value", "demo.team.ConflictPolicy")]
-    [InlineData("Entities:Overrides", """{"value": {"demo": {"team": {"ExtraFields": [{"Name": "x"}]}}}}""", "value", "Name, Type")]
+    [InlineData("Entities:Overrides", """{"value": {"demo": {"team": {"ExtraFields": [{"Name": "x", "Type": "Blob"}]}}}}""", "value", "Name, Type")]
+    [InlineData("Entities:Overrides", """{"value": {"demo": {"team": {"ExtraFields": [{"Type": "String"}]}}}}""", "value", "Name, Type")]
     [InlineData("Entities:Overrides", """{"value": [1, 2]}""", "value", "JSON object")]
     public async Task An_invalid_value_is_a_400_naming_the_field_and_writes_nothing(string key, string body, string field, string message)
     {

@@ -24,6 +24,7 @@ public static class BackofficeSetup
         builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();
         builder.Services.AddSingleton<ISiteKeyAdmin, SiteKeyAdmin>();
+        builder.Services.AddSingleton<IConfigAdmin, ConfigAdmin>();
         return builder;
     }
 

@@ -396,7 +396,18 @@ public sealed partial class ConfigStore
         }
 
         source?.Publish(data);
-        Changed?.Invoke();
+        foreach (var handler in Changed?.GetInvocationList().Cast<Action>() ?? [])
+        {
+            try
+            {
+                handler();
+            }
+            catch (Exception e)
+            {
+                // A listener (a closing admin circuit) must not break the store.
+                ConfigLog.ListenerFailed(log, e);
+            }
+        }
     }
 
     private sealed record State(

@@ -18,6 +18,9 @@ internal static partial class ConfigLog
     [LoggerMessage(EventId = 7006, Level = LogLevel.Warning, Message = "Config {Key} from appsettings/environment {Problem}; its file starts with the catalogue default instead")]
     public static partial void SeedInvalid(ILogger logger, string key, string problem);
 
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "A config change listener failed")]
+    public static partial void ListenerFailed(ILogger logger, Exception e);
+
     [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "Config store mode {Mode}, files in {Folder}")]
     public static partial void Started(ILogger logger, string mode, string folder);
 }

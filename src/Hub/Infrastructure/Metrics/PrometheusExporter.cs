@@ -38,9 +38,9 @@ public sealed class PrometheusExporter : IDisposable
             }
         };
         listener.SetMeasurementEventCallback<long>((i, v, tags, state) => ((Family)state!).Record(v, tags));
-        listener.SetMeasurementEventCallback<int>((i, v, tags, state) => ((Family)state!).Record(v, tags));
-        listener.SetMeasurementEventCallback<short>((i, v, tags, state) => ((Family)state!).Record(v, tags));
-        listener.SetMeasurementEventCallback<byte>((i, v, tags, state) => ((Family)state!).Record(v, tags));
+        listener.SetMeasurementEventCallback<int>((i, v, tags, state) => ((Family)state!).Record((long)v, tags));
+        listener.SetMeasurementEventCallback<short>((i, v, tags, state) => ((Family)state!).Record((long)v, tags));
+        listener.SetMeasurementEventCallback<byte>((i, v, tags, state) => ((Family)state!).Record((long)v, tags));
         listener.SetMeasurementEventCallback<double>((i, v, tags, state) => ((Family)state!).Record(v, tags));
         listener.SetMeasurementEventCallback<float>((i, v, tags, state) => ((Family)state!).Record(v, tags));
         listener.SetMeasurementEventCallback<decimal>((i, v, tags, state) => ((Family)state!).Record((double)v, tags));
@@ -100,9 +100,24 @@ public sealed class PrometheusExporter : IDisposable
         Histogram,
     }
 
-    /// <summary>Up to four tags compared by value, so the hot path allocates no key.</summary>
+    /// <summary>
+    /// Up to four tags compared by value, so the hot path allocates no key. The hash looks only at each string's
+    /// length and ends (O(1), where a full string hash per measurement dominated the cost); equality is exact, and
+    /// tag names and values are mostly the same string instances, which compare by reference first.
+    /// </summary>
     private readonly record struct TagKey(string? K0, string? V0, string? K1, string? V1, string? K2, string? V2, string? K3, string? V3)
     {
+        public bool Equals(TagKey other) =>
+            string.Equals(K0, other.K0, StringComparison.Ordinal) && string.Equals(V0, other.V0, StringComparison.Ordinal)
+            && string.Equals(K1, other.K1, StringComparison.Ordinal) && string.Equals(V1, other.V1, StringComparison.Ordinal)
+            && string.Equals(K2, other.K2, StringComparison.Ordinal) && string.Equals(V2, other.V2, StringComparison.Ordinal)
+            && string.Equals(K3, other.K3, StringComparison.Ordinal) && string.Equals(V3, other.V3, StringComparison.Ordinal);
+
+        public override int GetHashCode() =>
+            Cheap(K0) ^ (Cheap(V0) * 3) ^ (Cheap(K1) * 7) ^ (Cheap(V1) * 11) ^ (Cheap(K2) * 13) ^ (Cheap(V2) * 17) ^ (Cheap(K3) * 19) ^ (Cheap(V3) * 23);
+
+        private static int Cheap(string? s) => s is not { Length: > 0 } ? 0 : (s.Length * 31 + s[0]) * 31 + s[^1] + (s.Length > 2 ? s[s.Length / 2] * 7 : 0);
+
         public static TagKey From(ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             return tags.Length switch
@@ -140,15 +155,19 @@ public sealed class PrometheusExporter : IDisposable
     private sealed class Cell(int buckets)
     {
         private long bits;
+        private long whole;
 
         public readonly long[] Buckets = new long[buckets];
         public long Count;
         public double SumValue => BitConverter.Int64BitsToDouble(Interlocked.Read(ref sumBits));
         private long sumBits;
 
-        public double Value => BitConverter.Int64BitsToDouble(Interlocked.Read(ref bits));
+        public double Value => BitConverter.Int64BitsToDouble(Interlocked.Read(ref bits)) + Interlocked.Read(ref whole);
 
         public void Add(double delta) => AddTo(ref bits, delta);
+
+        /// <summary>Integer instruments: one interlocked add, no compare-exchange loop.</summary>
+        public void Add(long delta) => Interlocked.Add(ref whole, delta);
 
         public void Set(double value) => Interlocked.Exchange(ref bits, BitConverter.DoubleToInt64Bits(value));
 
@@ -213,6 +232,17 @@ public sealed class PrometheusExporter : IDisposable
         private Shape Shape { get; }
 
         public ConcurrentDictionary<TagKey, Cell> Series { get; } = new();
+
+        public void Record(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (Shape == Shape.Histogram || !Cumulative)
+            {
+                Record((double)value, tags);
+                return;
+            }
+
+            Series.GetOrAdd(TagKey.From(tags), static (_, n) => new Cell(n), bounds.Length).Add(value);
+        }
 
         public void Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {

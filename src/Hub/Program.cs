@@ -2,12 +2,15 @@ using RealtimeSync.Hub.Backoffice;
 using RealtimeSync.Hub.Cli;
 using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.DocumentSync;
+using RealtimeSync.Hub.Config;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Health;
 using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Http;
+using RealtimeSync.Hub.Infrastructure.Locking;
 using RealtimeSync.Hub.Infrastructure.Logging;
+using RealtimeSync.Hub.Infrastructure.Metrics;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Realtime;
@@ -16,7 +19,7 @@ using RealtimeSync.Hub.SiteKeys;
 using RealtimeSync.Hub.Sync;
 using RealtimeSync.Hub.Tenants;
 
-var (command, hostArgs) = args is ["token", .. var rest] ? ("token", rest) : (null, args);
+var (command, hostArgs) = args is [("token" or "config") and var verb, .. var rest] ? (verb, rest) : (null, args);
 var builder = WebApplication.CreateBuilder(HostSetup.Options(hostArgs)).AddProductSettings();
 
 if (command == "token")
@@ -24,11 +27,19 @@ if (command == "token")
     return TokenCommand.Run(hostArgs, builder.Configuration, Console.Out, Console.Error);
 }
 
+if (command == "config")
+{
+    return await ConfigCommand.RunAsync(hostArgs, builder.Configuration, Console.Out, Console.Error);
+}
+
 builder.AddStructuredLogging()
     .AddHttpConventions()
     .AddPersistence()
     .AddBlobStorage()
     .AddHealth()
+    .AddConfigStore()
+    .AddLocking()
+    .AddMetrics()
     .AddAuth()
     .AddRealtime()
     .AddRedisBackplane()
@@ -52,6 +63,8 @@ app.UseAntiforgery();
 
 app.MapOpenApi();
 app.MapHealth();
+app.MapMetrics();
+app.MapConfigStore();
 app.MapBlobDownloads();
 app.MapTenants();
 app.MapEntities();

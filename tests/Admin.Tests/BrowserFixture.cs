@@ -28,6 +28,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         var settings = TestServers.S3Settings();
         settings["ConnectionStrings:Postgres"] = database.ConnectionString;
         settings["Redis:Configuration"] = TestServers.Redis;
+        settings["Redis:ChannelPrefix"] = $"adm{Guid.NewGuid():N}"[..12]; // each fixture's config store, locks and channels apart
         settings["Node:Id"] = NodeId;
         App = new HubApp(settings, realServer: true);
         await AddUserAsync(SecondEditor, "editor");

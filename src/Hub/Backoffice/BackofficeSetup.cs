@@ -26,6 +26,7 @@ public static class BackofficeSetup
         builder.Services.AddSingleton<ISiteKeyAdmin, SiteKeyAdmin>();
         builder.Services.AddSingleton<ISyncAdmin, SyncAdmin>();
         builder.Services.AddSingleton<IDocumentAdmin, DocumentAdmin>();
+        builder.Services.AddSingleton<IConfigAdmin, ConfigAdmin>();
         return builder;
     }
 

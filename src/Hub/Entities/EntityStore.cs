@@ -137,7 +137,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             return new WriteOutcome(WriteStatus.Invalid, null, invalid, null);
         }
 
-        return await InTenantTransactionAsync(tenant, async seq =>
+        var outcome = await InTenantTransactionAsync(tenant, async seq =>
         {
             var row = await db.Entities.FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == schema.Name && e.Id == id, ct);
             if (row is null || row.Deleted)
@@ -166,6 +166,12 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             await db.SaveChangesAsync(ct);
             return (new WriteOutcome(WriteStatus.Applied, ToDto(row), merge, seq), true);
         }, ct, beforeCommit);
+        if (outcome.Merge is { Conflicts.Count: > 0 } merged && outcome.Status is WriteStatus.Conflict or WriteStatus.Applied)
+        {
+            EntityMetrics.MergeConflicts.Add(merged.Conflicts.Count, new KeyValuePair<string, object?>("policy", schema.ConflictPolicy.ToString()));
+        }
+
+        return outcome;
     }
 
     /// <summary>Soft delete; with <paramref name="baseVersion"/>, refused as a conflict when the entity changed since.</summary>

@@ -27,6 +27,7 @@ public sealed partial class ChannelFanOut(ChannelSubscriptions subscriptions, IH
             {
                 await hub.Clients.Clients(connections).SendAsync(SyncHub.PublicationMethod, publication);
                 Interlocked.Add(ref deliveries, connections.Count);
+                RealtimeMetrics.Deliveries.Add(connections.Count, RealtimeMetrics.KindTag(publication.Channel));
             }
             catch (Exception e)
             {

@@ -35,6 +35,7 @@ public sealed class ChannelPublisher(IChannelHistory history, ChannelFanOut fanO
             }
 
             Interlocked.Increment(ref publications);
+            RealtimeMetrics.Publications.Add(1, RealtimeMetrics.KindTag(channel));
             if (!appended.DeliveredByHistory)
             {
                 await fanOut.DeliverAsync(appended.Publication);

@@ -30,7 +30,11 @@ public sealed class ChannelSubscriptions
 
     public void Add(string connectionId, string channel)
     {
-        byChannel.GetOrAdd(channel, _ => new(StringComparer.Ordinal))[connectionId] = 0;
+        if (byChannel.GetOrAdd(channel, _ => new(StringComparer.Ordinal)).TryAdd(connectionId, 0))
+        {
+            RealtimeMetrics.Subscriptions.Add(1, RealtimeMetrics.KindTag(channel));
+        }
+
         byConnection.GetOrAdd(connectionId, _ => new(StringComparer.Ordinal))[channel] = 0;
         Added?.Invoke(channel);
     }
@@ -39,7 +43,11 @@ public sealed class ChannelSubscriptions
     {
         if (byChannel.TryGetValue(channel, out var connections))
         {
-            connections.TryRemove(connectionId, out _);
+            if (connections.TryRemove(connectionId, out _))
+            {
+                RealtimeMetrics.Subscriptions.Add(-1, RealtimeMetrics.KindTag(channel));
+            }
+
             if (connections.IsEmpty)
             {
                 byChannel.TryRemove(KeyValuePair.Create(channel, connections));

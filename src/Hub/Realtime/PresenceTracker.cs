@@ -72,7 +72,7 @@ public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisCon
         return local.TryGetValue(channel, out var members) ? members.Values.Select(e => e.Member).OrderBy(m => m.Since).ToList() : [];
     }
 
-    /// <summary>Renews this node's members and removes (and announces) members whose node stopped renewing them.</summary>
+    /// <summary>Renews this node's members (every node, every heartbeat).</summary>
     public async Task HeartbeatAsync(CancellationToken ct)
     {
         if (!redis.IsConfigured)
@@ -85,16 +85,41 @@ public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisCon
         {
             foreach (var entry in members.Values)
             {
+                ct.ThrowIfCancellationRequested();
                 members[entry.Member.MemberId] = entry with { ExpiresAt = now + Ttl };
                 await WriteAsync(channel, entry.Member);
             }
+        }
+    }
 
-            // Members of other nodes on the resources this node watches: drop the ones nobody renews.
-            var stored = await redis.Multiplexer.GetDatabase().HashGetAllAsync(Key(channel));
+    /// <summary>
+    /// Removes (and announces) members whose node stopped renewing them, on every presence resource of the cluster.
+    /// A singleton job (<see cref="PresenceCleanupJob"/>): one node does it, so each leave is announced once.
+    /// </summary>
+    public async Task RemoveExpiredAsync(CancellationToken ct)
+    {
+        if (!redis.IsConfigured)
+        {
+            return; // in-process: members leave with their circuit
+        }
+
+        var now = clock.GetUtcNow();
+        var db = redis.Multiplexer.GetDatabase();
+        foreach (var indexed in await db.SetMembersAsync(IndexKey))
+        {
+            ct.ThrowIfCancellationRequested();
+            var channel = (string)indexed!;
+            var stored = await db.HashGetAllAsync(Key(channel));
+            if (stored.Length == 0)
+            {
+                await db.SetRemoveAsync(IndexKey, channel);
+                continue;
+            }
+
             foreach (var item in stored)
             {
                 var other = JsonSerializer.Deserialize<Entry>((string)item.Value!, JsonSerializerOptions.Web)!;
-                if (other.ExpiresAt <= now && await redis.Multiplexer.GetDatabase().HashDeleteAsync(Key(channel), item.Name))
+                if (other.ExpiresAt <= now && await db.HashDeleteAsync(Key(channel), item.Name))
                 {
                     LogExpired(log, other.Member.MemberId, other.Member.Node, channel);
                     await publisher.PublishAsync(channel, PublicationTypes.PresenceLeft, other.Member, ct: ct);
@@ -115,6 +140,7 @@ public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisCon
             var db = redis.Multiplexer.GetDatabase();
             await db.HashSetAsync(Key(channel), member.MemberId, JsonSerializer.Serialize(new Entry(member, clock.GetUtcNow() + Ttl), JsonSerializerOptions.Web));
             await db.KeyExpireAsync(Key(channel), Ttl * 4);
+            await db.SetAddAsync(IndexKey, channel);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -140,6 +166,9 @@ public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisCon
     }
 
     private string Key(string channel) => $"{Prefix}:presence:{channel}";
+
+    /// <summary>Every resource with presence entries, for the cleanup job.</summary>
+    private string IndexKey => $"{Prefix}:presence-index";
 
     [LoggerMessage(EventId = 3030, Level = LogLevel.Warning, Message = "Presence of {Channel} not shared: Redis unreachable")]
     private static partial void LogUnavailable(ILogger logger, Exception e, string channel);

@@ -1,3 +1,5 @@
+using RealtimeSync.Hub.Infrastructure.Locking;
+
 namespace RealtimeSync.Hub.Realtime;
 
 public static class RealtimeSetup
@@ -25,6 +27,7 @@ public static class RealtimeSetup
         builder.Services.AddSingleton<ChannelFanOut>();
         builder.Services.AddSingleton<ChannelPublisher>();
         builder.Services.AddSingleton<PresenceTracker>();
+        builder.Services.AddSingletonJob<PresenceCleanupJob>();
         builder.Services.AddSingleton<Cluster.ClusterRegistry>();
         builder.Services.AddHostedService<Cluster.ClusterHeartbeat>();
         return builder;

@@ -31,6 +31,11 @@ public sealed partial class SyncHub(IChannelHistory history, ChannelSubscription
         subscriptions.Add(Context.ConnectionId, channel);
         var result = await history.ReadSinceAsync(channel, since, Context.ConnectionAborted);
         LogSubscribed(log, Context.ConnectionId, channel, since?.Offset, result.Publications.Count, result.ResyncRequired);
+        if (since is not null)
+        {
+            RealtimeMetrics.Recoveries.Add(1, new KeyValuePair<string, object?>("result", result.ResyncRequired ? "resync" : "recovered"), RealtimeMetrics.KindTag(channel));
+        }
+
         return result;
     }
 
@@ -39,12 +44,14 @@ public sealed partial class SyncHub(IChannelHistory history, ChannelSubscription
     public override Task OnConnectedAsync()
     {
         subscriptions.Connected();
+        RealtimeMetrics.Connections.Add(1);
         return base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         subscriptions.Disconnected(Context.ConnectionId);
+        RealtimeMetrics.Connections.Add(-1);
         return base.OnDisconnectedAsync(exception);
     }
 

@@ -34,14 +34,15 @@ public sealed class SiteTokenOptions
 /// issuer and audience) so the existing bearer validation accepts them; a class of its own only because
 /// TokenIssuer cannot add the scope claim.
 /// </summary>
-public sealed class SiteTokenIssuer(SigningKeys keys, TimeProvider clock, IOptions<SiteTokenOptions> options)
+public sealed class SiteTokenIssuer(SigningKeys keys, TimeProvider clock, IOptionsMonitor<SiteTokenOptions> options)
 {
     public static string Subject(string keyId) => $"site:{keyId}";
 
     /// <summary>The channels a token of <paramref name="tenant"/> may subscribe to, as the API reports them.</summary>
     public static string Channels(string tenant) => $"{tenant}/entities/*";
 
-    public SiteTokenOptions Options => options.Value;
+    // Read per request: the config store changes SiteTokens:MaxTtlSeconds at run time.
+    public SiteTokenOptions Options => options.CurrentValue;
 
     public (string Token, DateTimeOffset ExpiresAt) Issue(SiteKeyRow key, int ttlSeconds)
     {

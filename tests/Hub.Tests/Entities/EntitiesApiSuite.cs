@@ -167,7 +167,9 @@ public abstract class EntitiesApiSuite : BackendSuite
     {
         var app = Start();
         using var client = Client(app);
-        await CreateMemberAsync(client, "linus");
+        var created = await CreateMemberAsync(client, "linus");
+        // The create is pushed in the background after its commit: let it go out before listening, or it can land here.
+        await app.Services.GetRequiredService<EntityChangeFeed>().WaitPublishedAsync("demo", created["seq"]!.GetValue<long>(), TimeSpan.FromSeconds(10));
         var pushes = new List<Publication>();
         using var listening = app.Services.GetRequiredService<ChannelPublisher>().Listen(ChannelName.Entities("demo", "team"), p =>
         {

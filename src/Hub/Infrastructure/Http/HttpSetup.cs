@@ -41,6 +41,7 @@ public static class HttpSetup
             ?? MaxBody(context.RequestServices.GetRequiredService<IConfiguration>());
         if (context.Request.ContentLength > limit)
         {
+            HttpMetrics.LimitRejections.Add(1, new KeyValuePair<string, object?>("limit", "body-size"));
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
                 detail: $"The request body is {context.Request.ContentLength} bytes; the limit is {limit} bytes.").ExecuteAsync(context);

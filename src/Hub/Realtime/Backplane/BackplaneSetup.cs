@@ -14,7 +14,12 @@ public static class BackplaneSetup
     {
         builder.Services.TryAddSingleton<RedisConnection>();
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<BackplaneStatus>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var status = new BackplaneStatus(sp.GetRequiredService<TimeProvider>());
+            RealtimeMetrics.Track(status);
+            return status;
+        });
 
         // Harmless for the in-process manager too: Clients.User(...) then means the token's subject in both modes.
         builder.Services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();

@@ -1,0 +1,173 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Shared.Auth;
+
+namespace RealtimeSync.Hub.Config;
+
+/// <param name="Value">The value as JSON, or the string <c>***</c> for a secret.</param>
+public sealed record ConfigKeyDto(
+    string Key, string Kind, string Description, long? Min, long? Max, bool Secret,
+    JsonElement Value, long Version, string Source, DateTimeOffset? UpdatedAt, string? UpdatedBy);
+
+public sealed record ConfigDto(string Mode, bool Degraded, string? Reason, DateTimeOffset? Since, long Version, IReadOnlyList<ConfigKeyDto> Keys);
+
+public sealed record ConfigWrittenDto(string Key, string Outcome, long Version);
+
+public sealed record ConfigVerifyDto(bool Ok, IReadOnlyList<ConfigProblemDto> Problems);
+
+public sealed record ConfigProblemDto(string Key, string Problem);
+
+/// <summary>
+/// <c>/api/config</c>: the runtime configuration of the whole deployment (every tenant), so only the admin role
+/// reads or writes it. Every client error is a problem naming the field.
+/// </summary>
+public static class ConfigApi
+{
+    public static IEndpointRouteBuilder MapConfigApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/config").RequireAuthorization(AuthSetup.ApiPolicy).WithTags("Configuration");
+        group.MapGet("/", List).WithName("GetConfig");
+        group.MapGet("/history", HistoryAsync).WithName("GetConfigHistory");
+        group.MapPost("/verify", VerifyAsync).WithName("VerifyConfig");
+        group.MapGet("/{key}", Get).WithName("GetConfigKey");
+        group.MapPut("/{key}", PutAsync).WithName("SetConfigKey");
+        return app;
+    }
+
+    public static Results<Ok<ConfigDto>, ProblemHttpResult> List(ClaimsPrincipal user, ConfigStore store)
+    {
+        if (NotAdmin(user) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        var status = store.Status;
+        return TypedResults.Ok(new ConfigDto(status.Mode, status.Degraded, status.Reason, status.Since, status.Version, store.Entries().Select(Dto).ToList()));
+    }
+
+    public static Results<Ok<ConfigKeyDto>, ProblemHttpResult> Get(string key, ClaimsPrincipal user, ConfigStore store) =>
+        NotAdmin(user) is { } forbidden ? forbidden
+        : store.Entry(key) is { } entry ? TypedResults.Ok(Dto(entry))
+        : UnknownKey(key);
+
+    public static async Task<Results<Ok<IReadOnlyList<ConfigChange>>, ProblemHttpResult, ValidationProblem>> HistoryAsync(int? limit, ClaimsPrincipal user, ConfigStore store)
+    {
+        if (NotAdmin(user) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = ["must be from 1 to 1000"] });
+        }
+
+        return TypedResults.Ok(await store.HistoryAsync(limit ?? 100));
+    }
+
+    public static async Task<Results<Ok<ConfigVerifyDto>, ProblemHttpResult>> VerifyAsync(ClaimsPrincipal user, ConfigStore store)
+    {
+        if (NotAdmin(user) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        var problems = await store.VerifyAsync();
+        return TypedResults.Ok(new ConfigVerifyDto(problems.Count == 0, problems.Select(p => new ConfigProblemDto(p.Key, p.Problem)).ToList()));
+    }
+
+    /// <summary><c>PUT /api/config/{key}</c> <c>{ "value": ..., "expectedVersion"?: n }</c>.</summary>
+    public static async Task<Results<Ok<ConfigWrittenDto>, ProblemHttpResult, ValidationProblem>> PutAsync(
+        string key, HttpRequest request, ClaimsPrincipal user, ConfigStore store, CancellationToken ct)
+    {
+        if (NotAdmin(user) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (ConfigCatalogue.Find(key) is not { } known)
+        {
+            return UnknownKey(key);
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json.", "body");
+        }
+
+        JsonElement body;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            body = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body");
+        }
+
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object { \"value\": ..., \"expectedVersion\"?: n }.", "body");
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        foreach (var extra in body.EnumerateObject().Select(p => p.Name).Where(n => n is not ("value" or "expectedVersion")))
+        {
+            errors[extra] = ["is not a known property (value, expectedVersion)"];
+        }
+
+        long? expected = null;
+        if (body.TryGetProperty("expectedVersion", out var version) && version.ValueKind != JsonValueKind.Null)
+        {
+            if (version.ValueKind == JsonValueKind.Number && version.TryGetInt64(out var v) && v >= 0)
+            {
+                expected = v;
+            }
+            else
+            {
+                errors["expectedVersion"] = ["must be a whole number ≥ 0"];
+            }
+        }
+
+        if (!body.TryGetProperty("value", out var value))
+        {
+            errors["value"] = ["is required"];
+        }
+        else if (ConfigCatalogue.Problem(known, value) is { } problem)
+        {
+            errors["value"] = [$"{known.Name} {problem}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: $"Invalid value for {known.Name}");
+        }
+
+        var result = await store.SetAsync(known.Name, value, user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown", expected);
+        return result.Outcome switch
+        {
+            ConfigWriteOutcome.Written or ConfigWriteOutcome.Unchanged => TypedResults.Ok(new ConfigWrittenDto(known.Name, result.Outcome.ToString().ToLowerInvariant(), result.Version)),
+            ConfigWriteOutcome.VersionConflict => Problem(StatusCodes.Status409Conflict, "Version conflict", result.Problem!, "expectedVersion"),
+            ConfigWriteOutcome.Unavailable => Problem(StatusCodes.Status503ServiceUnavailable, "Configuration store degraded", result.Problem!, "key"),
+            ConfigWriteOutcome.Invalid => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["value"] = [result.Problem!] }),
+            _ => UnknownKey(key),
+        };
+    }
+
+    public static ConfigKeyDto Dto(ConfigEntry entry) => new(
+        entry.Key.Name, entry.Key.Kind.ToString(), entry.Key.Description, entry.Key.Min, entry.Key.Max, entry.Key.Secret,
+        entry.Key.Secret ? JsonSerializer.SerializeToElement(entry.Display) : entry.Value, entry.Version, entry.Source, entry.UpdatedAt, entry.UpdatedBy);
+
+    private static ProblemHttpResult? NotAdmin(ClaimsPrincipal user) => user.IsInRole(Roles.Admin)
+        ? null
+        : Problem(StatusCodes.Status403Forbidden, "Admin role required", "The configuration applies to every tenant; only admins read or change it.", "role");
+
+    private static ProblemHttpResult UnknownKey(string key) =>
+        Problem(StatusCodes.Status404NotFound, "Unknown configuration key", $"'{key}' is not a configuration key (GET /api/config lists them).", "key");
+
+    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
+}

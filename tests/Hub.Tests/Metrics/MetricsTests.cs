@@ -1,0 +1,154 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Metrics;
+using RealtimeSync.Hub.Tests.Config;
+using RealtimeSync.Testing;
+
+namespace RealtimeSync.Hub.Tests.Metrics;
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsCollection
+{
+    // The meter is process-wide: gauges (connections) are only exact while no other test runs.
+    public const string Name = "metrics";
+}
+
+/// <summary>/metrics of the real host, parsed strictly, before and after the actions each counter measures.</summary>
+[Collection(MetricsCollection.Name)]
+public sealed class MetricsTests : IAsyncLifetime
+{
+    private readonly HubApp app = new(realServer: true);
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await app.DisposeAsync();
+
+    private async Task<PrometheusText> ScrapeAsync()
+    {
+        using var client = app.CreateClient();
+        var response = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType);
+        return PrometheusText.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    private HttpClient Api(string role)
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            app.Services.GetRequiredService<TokenIssuer>().Issue("demo", $"metrics-{role}", [role], TimeSpan.FromMinutes(10)));
+        return client;
+    }
+
+    private static async Task<HttpResponseMessage> PatchAsync(HttpClient client, long baseVersion, string role) =>
+        await client.PatchAsync("/api/tenants/demo/entities/team/ada",
+            new StringContent($$$"""{"baseVersion": {{{baseVersion}}}, "fields": {"role": "{{{role}}}"}}""", Encoding.UTF8, "application/json"));
+
+    [Fact]
+    public async Task Metrics_parse_as_prometheus_text_and_counters_move_with_the_matching_actions()
+    {
+        var before = await ScrapeAsync();
+        Assert.Equal("counter", before.Types["rs_publications_total"]);
+        Assert.Equal("gauge", before.Types["rs_hub_connections"]);
+        Assert.Equal(1, before.Value("rs_lock_owned", "job=presence-cleanup")); // embedded: this node holds every singleton job
+        Assert.Equal(0, before.Value("rs_config_degraded", "mode=file"));
+
+        // A subscriber connects and subscribes; an editor changes a team member: one publication, one delivery.
+        var viewerToken = app.Services.GetRequiredService<TokenIssuer>().Issue("demo", "metrics-viewer", ["viewer"], TimeSpan.FromMinutes(10));
+        await using (var subscriber = await RawHubClient.ConnectAsync(app.Address, viewerToken))
+        {
+            await subscriber.InvokeAsync("Subscribe", "demo/entities/team", null);
+            var connected = await ScrapeAsync();
+            Assert.Equal(before.Value("rs_hub_connections") + 1, connected.Value("rs_hub_connections"));
+            Assert.Equal(before.Value("rs_hub_subscriptions", "kind=entities") + 1, connected.Value("rs_hub_subscriptions", "kind=entities"));
+
+            using var editor = Api("editor");
+            var current = JsonNode.Parse(await editor.GetStringAsync("/api/tenants/demo/entities/team/ada"))!["version"]!.GetValue<long>();
+            Assert.Equal(HttpStatusCode.OK, (await PatchAsync(editor, current, "metrics-1")).StatusCode);
+            await subscriber.WaitForAsync("publication");
+
+            // The same base version again, the same field to another value: a conflict, refused under the Reject policy.
+            Assert.Equal(HttpStatusCode.Conflict, (await PatchAsync(editor, current, "metrics-2")).StatusCode);
+
+            // A subscribe from a position of another epoch: resync.
+            await subscriber.InvokeAsync("Subscribe", "demo/entities/services", new { epoch = "gone", offset = 3 });
+
+            // A configuration write (the body limit down to 1 KiB), then a body over it: small enough to be sent whole
+            // before the server answers 413 (a megabyte-sized one can meet a closed socket on a real port).
+            using var admin = ConfigClient.For(app);
+            Assert.Equal(HttpStatusCode.OK, (await ConfigClient.PutAsync(admin, "Limits:MaxRequestBodyBytes", """{"value": 1024}""")).Status);
+            var tooBig = await editor.PatchAsync("/api/tenants/demo/entities/team/ada", new StringContent(new string(' ', 4096), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+
+            var after = await ScrapeAsync();
+            Assert.Equal(before.Value("rs_publications_total", "kind=entities") + 1, after.Value("rs_publications_total", "kind=entities"));
+            Assert.Equal(before.Value("rs_deliveries_total", "kind=entities") + 1, after.Value("rs_deliveries_total", "kind=entities"));
+            Assert.Equal(before.Value("rs_entities_merge_conflicts_total", "policy=Reject") + 1, after.Value("rs_entities_merge_conflicts_total", "policy=Reject"));
+            Assert.Equal(before.Value("rs_hub_recoveries_total", "kind=entities", "result=resync") + 1, after.Value("rs_hub_recoveries_total", "kind=entities", "result=resync"));
+            Assert.Equal(before.Value("rs_rate_limit_rejections_total", "limit=body-size") + 1, after.Value("rs_rate_limit_rejections_total", "limit=body-size"));
+            Assert.Equal(before.Value("rs_config_writes_total", "result=written") + 1, after.Value("rs_config_writes_total", "result=written"));
+            Assert.Equal(before.Value("rs_hub_subscriptions", "kind=entities") + 2, after.Value("rs_hub_subscriptions", "kind=entities"));
+        }
+
+        // The connection closed: the gauges go back.
+        var closedAt = DateTime.UtcNow;
+        PrometheusText closed;
+        do
+        {
+            await Task.Delay(50);
+            closed = await ScrapeAsync();
+        }
+        while (closed.Value("rs_hub_connections") != before.Value("rs_hub_connections") && DateTime.UtcNow - closedAt < TimeSpan.FromSeconds(5));
+
+        Assert.Equal(before.Value("rs_hub_connections"), closed.Value("rs_hub_connections"));
+        Assert.Equal(before.Value("rs_hub_subscriptions", "kind=entities"), closed.Value("rs_hub_subscriptions", "kind=entities"));
+    }
+
+    [Fact]
+    public void Every_instrument_of_the_product_meter_is_exported_with_escaped_labels_and_cumulative_histogram_buckets()
+    {
+        using var exporter = new PrometheusExporter();
+        using var meter = new Meter(PrometheusExporter.MeterName);
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var counter = meter.CreateCounter<long>($"rs.test_{suffix}.jobs", description: "line one\nline two \\ end");
+        var histogram = meter.CreateHistogram<double>($"rs.test_{suffix}.duration", unit: "ms");
+        var gauge = meter.CreateUpDownCounter<int>($"rs.test_{suffix}.open");
+        using var other = new Meter("SomeoneElse");
+        other.CreateCounter<long>($"other_{suffix}").Add(1);
+
+        counter.Add(2, new KeyValuePair<string, object?>("state", "say \"hi\"\nback\\slash"));
+        counter.Add(3, new KeyValuePair<string, object?>("state", "say \"hi\"\nback\\slash"));
+        counter.Add(1, new KeyValuePair<string, object?>("state", "plain"), new KeyValuePair<string, object?>("tier", 2));
+        foreach (var ms in new[] { 0.5, 3, 7, 7, 40, 20_000 })
+        {
+            histogram.Record(ms, new KeyValuePair<string, object?>("direction", "up"));
+        }
+
+        gauge.Add(5);
+        gauge.Add(-2);
+
+        var text = exporter.Render();
+        var parsed = PrometheusText.Parse(text);
+
+        Assert.Equal(5, parsed.Value($"rs_test_{suffix}_jobs_total", "state=say \"hi\"\nback\\slash"));
+        Assert.Equal(1, parsed.Value($"rs_test_{suffix}_jobs_total", "state=plain", "tier=2"));
+        Assert.Contains("""state="say \"hi\"\nback\\slash""", text);
+        Assert.Contains($"# HELP rs_test_{suffix}_jobs_total line one\\nline two \\\\ end", text);
+        Assert.Equal("histogram", parsed.Types[$"rs_test_{suffix}_duration"]);
+        Assert.Equal(1, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=1"));
+        Assert.Equal(2, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=5"));
+        Assert.Equal(4, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=10"));
+        Assert.Equal(5, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=10000"));
+        Assert.Equal(6, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=+Inf"));
+        Assert.Equal(6, parsed.Value($"rs_test_{suffix}_duration_count", "direction=up"));
+        Assert.Equal(20_057.5, parsed.Value($"rs_test_{suffix}_duration_sum", "direction=up"));
+        Assert.Equal(3, parsed.Value($"rs_test_{suffix}_open"));
+        Assert.DoesNotContain($"other_{suffix}", text);
+        Assert.Throws<FormatException>(() => PrometheusText.Parse("rs_x_total 1\n")); // the parser is strict: no TYPE, no sample
+    }
+}

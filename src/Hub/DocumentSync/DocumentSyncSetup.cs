@@ -1,3 +1,4 @@
+using RealtimeSync.Hub.Infrastructure.Locking;
 using System.IO.Compression;
 using Microsoft.AspNetCore.ResponseCompression;
 
@@ -11,7 +12,7 @@ public static class DocumentSyncSetup
         builder.Services.AddScoped<DocumentSyncReader>();
         builder.Services.AddScoped<BatchDownload>();
         builder.Services.AddScoped<TombstonePurger>();
-        builder.Services.AddHostedService<TombstoneCleanupJob>();
+        builder.Services.AddSingletonJob<TombstoneCleanupJob>();
         builder.Services.AddResponseCompression(o =>
         {
             // Only endpoints marked CompressResponse get here (see MapDocumentSync), so HTTPS is safe to allow: their

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.DocumentSync.Internal;
 using RealtimeSync.Hub.Entities;
+using RealtimeSync.Hub.Infrastructure.Locking;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 
@@ -122,34 +123,19 @@ public sealed class TombstonePurger(
 }
 
 /// <summary>
-/// Runs <see cref="TombstonePurger"/> every <c>Sync:TombstonePurgeIntervalMinutes</c>. Holds no logic of its own.
-/// It may run on every node (the purge is idempotent); a cluster-wide singleton lock, when available, only saves work.
+/// Runs <see cref="TombstonePurger"/> every <c>Sync:TombstonePurgeIntervalMinutes</c> on one node of the cluster at a
+/// time (a singleton job). Holds no logic of its own; the purge is idempotent as well, so a pass that overlaps a
+/// lost lock's last pass removes nothing twice.
 /// </summary>
-public sealed class TombstoneCleanupJob(IServiceScopeFactory scopes, TimeProvider clock, IOptionsMonitor<DocumentSyncOptions> options, ILogger<TombstoneCleanupJob> log)
-    : BackgroundService
+public sealed class TombstoneCleanupJob(IServiceScopeFactory scopes, IOptionsMonitor<DocumentSyncOptions> options) : ISingletonJob
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<TombstonePurger>().PurgeAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                DocumentSyncLog.PurgeFailed(log, e);
-            }
+    public string Name => "document-tombstone-purge";
 
-            try
-            {
-                await Task.Delay(TimeSpan.FromMinutes(Math.Max(1, options.CurrentValue.TombstonePurgeIntervalMinutes)), clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+    public TimeSpan Interval => TimeSpan.FromMinutes(Math.Max(1, options.CurrentValue.TombstonePurgeIntervalMinutes));
+
+    public async Task RunOnceAsync(SingletonJobContext context, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<TombstonePurger>().PurgeAsync(ct);
     }
 }

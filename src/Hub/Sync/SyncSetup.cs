@@ -1,3 +1,4 @@
+using RealtimeSync.Hub.Infrastructure.Locking;
 using RealtimeSync.Hub.Sync.Internal;
 
 namespace RealtimeSync.Hub.Sync;
@@ -12,7 +13,7 @@ public static class SyncSetup
         builder.Services.AddSingleton<ClientLocks>();
         builder.Services.AddSingleton<SyncRateLimits>();
         builder.Services.AddHostedService<SyncNotifier>();
-        builder.Services.AddHostedService<SyncJanitor>();
+        builder.Services.AddSingletonJob<SyncJanitor>();
         return builder;
     }
 }

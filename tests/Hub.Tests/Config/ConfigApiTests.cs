@@ -80,6 +80,31 @@ public sealed class ConfigApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sync_rate_limits_set_through_the_store_apply_to_the_next_request()
+    {
+        using var admin = ConfigClient.For(app);
+        using var laptop = ConfigClient.For(app, "editor", "laptop-1");
+        async Task<HttpStatusCode> PullAsync()
+        {
+            using var response = await laptop.PostAsync("/api/sync/down", new StringContent("""{"clientId": "laptop-1"}""", Encoding.UTF8, "application/json"));
+            return response.StatusCode;
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await PullAsync()); // default: 120 per minute
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await ConfigClient.PutAsync(admin, "Sync:RateLimits:PerClient:PermitLimit", """{"value": 2}""")).Status);
+        Assert.Equal(HttpStatusCode.OK, await PullAsync());
+        Assert.Equal(HttpStatusCode.OK, await PullAsync());
+        Assert.Equal(HttpStatusCode.TooManyRequests, await PullAsync());
+
+        Assert.Equal(HttpStatusCode.OK, (await ConfigClient.PutAsync(admin, "Sync:RateLimits:PerClient:PermitLimit", """{"value": 0}""")).Status);
+        Assert.Equal(HttpStatusCode.OK, await PullAsync()); // 0: no limit
+    }
+
+    [Fact]
     public async Task Entity_overrides_set_through_the_store_change_the_merge_policy_at_once()
     {
         using var client = ConfigClient.For(app);

@@ -5,9 +5,6 @@ internal static partial class DocumentSyncLog
     [LoggerMessage(EventId = 6100, Level = LogLevel.Information, Message = "Purged {Count} document tombstones of tenant {Tenant} through seq {PurgedSeq}")]
     public static partial void TombstonesPurged(ILogger logger, string tenant, int count, long purgedSeq);
 
-    [LoggerMessage(EventId = 6101, Level = LogLevel.Warning, Message = "Tombstone purge pass failed; retrying at the next interval")]
-    public static partial void PurgeFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(EventId = 6102, Level = LogLevel.Warning, Message = "Blob {BlobKey} of purged document {Tenant}/{DocumentId} could not be deleted")]
     public static partial void BlobDeleteFailed(ILogger logger, Exception exception, string tenant, string documentId, string blobKey);
 

@@ -33,7 +33,8 @@ public static class LockingSetup
             sp.GetRequiredService<IDistributedLock>(),
             sp.GetRequiredService<IOptionsMonitor<SingletonJobOptions>>(),
             sp.GetRequiredService<NodeInfo>().NodeId,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger($"RealtimeSync.Hub.Jobs.{typeof(TJob).Name}")));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger($"RealtimeSync.Hub.Jobs.{typeof(TJob).Name}"),
+            sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 }

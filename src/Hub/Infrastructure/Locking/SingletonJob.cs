@@ -34,8 +34,11 @@ public sealed class SingletonJobOptions
 /// <see cref="ISingletonJob.Interval"/> with the lease's fencing token. When the lease is lost the running pass is
 /// cancelled at once and the node goes back to contending; another node takes over within the TTL of a dead owner.
 /// </summary>
-public sealed partial class SingletonJobRunner(ISingletonJob job, IDistributedLock locks, IOptionsMonitor<SingletonJobOptions> options, string node, ILogger log) : BackgroundService
+public sealed partial class SingletonJobRunner(ISingletonJob job, IDistributedLock locks, IOptionsMonitor<SingletonJobOptions> options, string node, ILogger log, TimeProvider? clock = null) : BackgroundService
 {
+    // The pause between passes follows the host's clock (a test moves it); lock TTLs and renewals stay on real time.
+    private readonly TimeProvider clock = clock ?? TimeProvider.System;
+
     public bool IsOwner { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -91,7 +94,7 @@ public sealed partial class SingletonJobRunner(ISingletonJob job, IDistributedLo
                     LogRunFailed(log, job.Name, e);
                 }
 
-                await Task.Delay(job.Interval, both.Token);
+                await Task.Delay(job.Interval, clock, both.Token);
             }
         }
         catch (OperationCanceledException) when (lease.IsLost && !stoppingToken.IsCancellationRequested)

@@ -22,7 +22,8 @@ public sealed record DocumentVersionDto(int Version, long Size, string Md5, stri
     public static DocumentVersionDto From(DocumentVersionRow v) => new(v.Version, v.Size, v.Md5, v.Sha256, v.Source, v.BlobKey, v.CreatedAt, v.CreatedBy);
 }
 
-public sealed record SaveJobDto(long Id, int CallbackStatus, string State, int Attempts, string? LastError, long Size, string Sha256, int? CommittedVersion, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <param name="Node">The node that spooled the save: only its worker can upload it (spools are per node).</param>
+public sealed record SaveJobDto(long Id, int CallbackStatus, string State, int Attempts, string? LastError, long Size, string Sha256, int? CommittedVersion, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string Node);
 
 public sealed record CallbackDto(int Status, string Key, string? LastSave, string Outcome, string? Detail, DateTimeOffset ReceivedAt);
 
@@ -217,7 +218,7 @@ public sealed class DocumentService(
             DocumentDto.From(document),
             committed,
             versions.Select(DocumentVersionDto.From).ToList(),
-            jobs.Select(j => new SaveJobDto(j.Id, j.CbStatus, j.State, j.Attempts, j.LastError, j.Size, j.Sha256, j.CommittedVersion, j.CreatedAt, j.UpdatedAt)).ToList(),
+            jobs.Select(j => new SaveJobDto(j.Id, j.CbStatus, j.State, j.Attempts, j.LastError, j.Size, j.Sha256, j.CommittedVersion, j.CreatedAt, j.UpdatedAt, j.NodeId)).ToList(),
             callbacks.Select(c => new CallbackDto(c.CbStatus, c.DocKey, c.LastSave, c.Outcome, c.Detail, c.ReceivedAt)).ToList());
     }
 

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Testing;
 
 namespace RealtimeSync.Hub.Tests.Documents;
@@ -43,6 +45,7 @@ public sealed class OutageTests
         }
         while (pending["lastError"] is null && DateTime.UtcNow < deadline);
         Assert.False(string.IsNullOrEmpty(pending["lastError"]?.GetValue<string>()));
+        Assert.Equal(host.App.Services.GetRequiredService<NodeInfo>().NodeId, pending["node"]!.GetValue<string>()); // the node whose spool holds it
         Assert.StartsWith("storage unreachable", during["committed"]!["error"]!.GetValue<string>());
 
         // The download says the committed version is not the latest while an acknowledged save is still pending

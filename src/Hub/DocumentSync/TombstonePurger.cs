@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.DocumentSync.Internal;
-using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Locking;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;

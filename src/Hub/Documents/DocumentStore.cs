@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
-using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Shared.Documents;
 
@@ -150,23 +149,9 @@ public sealed class DocumentStore(RealtimeSyncDb db, TimeProvider clock, SqliteW
         // Same discipline as EntityStore: queue this process's SQLite writers, then the counter upsert first.
         using var turn = db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var seq = await NextSeqAsync(tenant, tx, ct);
+        var seq = await TenantSequence.NextAsync(db, tx, tenant, ct);
         var result = await work(seq);
         await tx.CommitAsync(ct);
         return result;
-    }
-
-    private async Task<long> NextSeqAsync(string tenant, IDbContextTransaction tx, CancellationToken ct)
-    {
-        var connection = db.Database.GetDbConnection();
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx.GetDbTransaction();
-        command.CommandText = "INSERT INTO tenant_counters (tenant_id, last_seq) VALUES (@tenant, 1) " +
-                              "ON CONFLICT (tenant_id) DO UPDATE SET last_seq = tenant_counters.last_seq + 1 RETURNING last_seq";
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@tenant";
-        parameter.Value = tenant;
-        command.Parameters.Add(parameter);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

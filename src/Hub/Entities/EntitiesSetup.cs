@@ -6,7 +6,6 @@ public static class EntitiesSetup
     {
         builder.Services.AddSingleton<EntityTypes>();
         builder.Services.AddScoped<EntityStore>();
-        builder.Services.AddSingleton<SqliteWriteGate>();
         builder.Services.AddSingleton<EntityChangeFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EntityChangeFeed>());
         return builder;

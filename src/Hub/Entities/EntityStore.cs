@@ -240,7 +240,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         // as long as the write ahead of them (other processes still rely on the busy timeout).
         using var turn = db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var seq = await NextSeqAsync(tenant, tx, ct);
+        var seq = await TenantSequence.NextAsync(db, tx, tenant, ct);
         var (outcome, commit) = await work(seq);
         if (commit && beforeCommit is not null)
         {
@@ -268,20 +268,6 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         }
 
         return outcome;
-    }
-
-    private async Task<long> NextSeqAsync(string tenant, IDbContextTransaction tx, CancellationToken ct)
-    {
-        var connection = db.Database.GetDbConnection();
-        await using var command = connection.CreateCommand();
-        command.Transaction = tx.GetDbTransaction();
-        command.CommandText = "INSERT INTO tenant_counters (tenant_id, last_seq) VALUES (@tenant, 1) " +
-                              "ON CONFLICT (tenant_id) DO UPDATE SET last_seq = tenant_counters.last_seq + 1 RETURNING last_seq";
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = "@tenant";
-        parameter.Value = tenant;
-        command.Parameters.Add(parameter);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static ChangeRow Change(string tenant, long seq, EntityRow row, string operation, IReadOnlyList<string> changed, IReadOnlyDictionary<string, JsonNode?> fields, IReadOnlyList<string> conflicts, WriteContext who, DateTimeOffset now)

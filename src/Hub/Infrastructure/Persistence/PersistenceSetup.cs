@@ -25,6 +25,8 @@ public static class PersistenceSetup
                 options.UseSqlite($"Data Source={file};Default Timeout=30;Pooling=True");
             }
         });
+        // SQLite has one writer per file: this process's write transactions take turns (see SqliteWriteGate).
+        builder.Services.AddSingleton<SqliteWriteGate>();
         builder.Services.AddScoped<SchemaMigrator>();
         builder.Services.AddScoped<DatabaseSeeder>();
         builder.Services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();

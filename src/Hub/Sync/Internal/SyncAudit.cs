@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
-using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 
 namespace RealtimeSync.Hub.Sync.Internal;

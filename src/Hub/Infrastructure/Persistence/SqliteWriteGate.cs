@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace RealtimeSync.Hub.Entities;
+namespace RealtimeSync.Hub.Infrastructure.Persistence;
 
 /// <summary>One async turn at a time per SQLite database file, for this process's write transactions.</summary>
 public sealed class SqliteWriteGate

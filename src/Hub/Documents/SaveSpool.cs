@@ -1,7 +1,6 @@
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Infrastructure.Hosting;
+using RealtimeSync.Hub.Infrastructure.Storage;
 
 namespace RealtimeSync.Hub.Documents;
 
@@ -15,8 +14,8 @@ public sealed class SpoolLimitExceededException(long limit) : Exception($"The fi
 }
 
 /// <summary>
-/// Local durable storage of received files until the blob store has them. A file is written under a temp
-/// name, fsynced, renamed, and its directory fsynced, so after a crash a file under its final name is whole.
+/// Local durable storage of received files until the blob store has them (written with <see cref="DurableFile"/>:
+/// after a crash a file under its final name is whole).
 /// </summary>
 public sealed class SaveSpool(DataDirectory data, IOptionsMonitor<DocumentsOptions> options)
 {
@@ -33,43 +32,10 @@ public sealed class SaveSpool(DataDirectory data, IOptionsMonitor<DocumentsOptio
 
     public async Task<SpooledFile> WriteAsync(Stream source, long maxBytes, CancellationToken ct)
     {
-        var folder = Folder;
         var name = $"{Guid.NewGuid():N}.bin";
-        var temp = Path.Combine(folder, name + ".part");
-        var path = Path.Combine(folder, name);
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        long size = 0;
-        try
-        {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await source.ReadAsync(buffer, ct)) > 0)
-                {
-                    size += read;
-                    if (size > maxBytes)
-                    {
-                        throw new SpoolLimitExceededException(maxBytes);
-                    }
-
-                    md5.AppendData(buffer, 0, read);
-                    sha256.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                }
-
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path);
-            SyncDirectory(folder);
-            return new SpooledFile(name, path, size, Convert.ToHexStringLower(md5.GetHashAndReset()), Convert.ToHexStringLower(sha256.GetHashAndReset()));
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        var path = Path.Combine(Folder, name);
+        var digest = await DurableFile.WriteAsync(source, path, maxBytes, overwrite: false, ct) ?? throw new SpoolLimitExceededException(maxBytes);
+        return new SpooledFile(name, path, digest.Size, digest.Md5, digest.Sha256);
     }
 
     public string PathOf(string name) => Path.Combine(Folder, Path.GetFileName(name));
@@ -77,40 +43,4 @@ public sealed class SaveSpool(DataDirectory data, IOptionsMonitor<DocumentsOptio
     public bool Exists(string name) => File.Exists(PathOf(name));
 
     public void Delete(string name) => File.Delete(PathOf(name));
-
-    /// <summary>fsync of the directory makes the rename itself durable (POSIX); elsewhere the rename is left to the OS.</summary>
-    private static void SyncDirectory(string folder)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        var fd = Open(folder, 0 /* O_RDONLY */);
-        if (fd < 0)
-        {
-            return;
-        }
-
-        try
-        {
-            _ = Fsync(fd);
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
-    // DllImport rather than LibraryImport: the source-generated stubs would need unsafe code in the whole project.
-#pragma warning disable SYSLIB1054
-    [DllImport("libc", EntryPoint = "open")]
-    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync")]
-    private static extern int Fsync(int fd);
-
-    [DllImport("libc", EntryPoint = "close")]
-    private static extern int Close(int fd);
-#pragma warning restore SYSLIB1054
 }

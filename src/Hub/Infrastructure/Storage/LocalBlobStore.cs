@@ -35,34 +35,14 @@ public sealed class LocalBlobStore : IBlobStore
         BlobKey.Validate(key);
         var path = ObjectPath(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        long size = 0;
-        try
+        // The metadata is written before the object appears under its name: a reader never finds an object without it.
+        BlobInfo? info = null;
+        await DurableFile.WriteAsync(content, path, long.MaxValue, overwrite: true, ct, async digest =>
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
-            {
-                var buffer = new byte[81920];
-                int read;
-                while ((read = await content.ReadAsync(buffer, ct)) > 0)
-                {
-                    md5.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                    size += read;
-                }
-
-                file.Flush(flushToDisk: true);
-            }
-
-            var info = new BlobInfo(key, size, contentType, Convert.ToHexStringLower(md5.GetHashAndReset()), clock.GetUtcNow());
+            info = new BlobInfo(key, digest.Size, contentType, digest.Md5, clock.GetUtcNow());
             await WriteMetaAsync(key, info, ct);
-            File.Move(temp, path, overwrite: true);
-            return info with { LastModified = File.GetLastWriteTimeUtc(path) };
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        });
+        return info! with { LastModified = File.GetLastWriteTimeUtc(path) };
     }
 
     public async Task<BlobContent?> GetAsync(string key, CancellationToken ct = default)
@@ -162,9 +142,8 @@ public sealed class LocalBlobStore : IBlobStore
     {
         var path = MetaPath(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        await File.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(info), ct);
-        File.Move(temp, path, overwrite: true);
+        using var bytes = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(info));
+        await DurableFile.WriteAsync(bytes, path, long.MaxValue, overwrite: true, ct);
     }
 
     private async Task<BlobInfo?> ReadMetaAsync(string key, CancellationToken ct)

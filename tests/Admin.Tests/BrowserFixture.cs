@@ -35,12 +35,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         await AddUserAsync(Viewer, "viewer");
 
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = TestServers.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        Browser = await Chromium.LaunchAsync(Playwright);
     }
 
     /// <summary>A second backoffice account (role editor, password <see cref="HubApp.AdminPassword"/>).</summary>
@@ -78,22 +73,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>A fresh browser profile (no cookies) whose console errors are collected.</summary>
-    public async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> NewPageAsync()
-    {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = App.Address.ToString().TrimEnd('/') });
-        context.SetDefaultTimeout(15_000);
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                errors.Add(message.Text);
-            }
-        };
-        page.PageError += (_, error) => errors.Add(error);
-        return (context, page, errors);
-    }
+    public Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> NewPageAsync() => Chromium.NewPageAsync(Browser, App.Address);
 
     public async Task DisposeAsync()
     {

@@ -62,10 +62,8 @@ public sealed class ConfigPageTests(BrowserFixture fixture) : IClassFixture<Brow
         {
             ["Redis:Configuration"] = $"127.0.0.1:{TestServers.FreePort()},connectTimeout=300,syncTimeout=500",
         }, realServer: true);
-        var context = await fixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = degraded.Address.ToString().TrimEnd('/') });
-        await using var _ = context;
-        context.SetDefaultTimeout(15_000);
-        var page = await context.NewPageAsync();
+        var (context, page, _) = await Chromium.NewPageAsync(fixture.Browser, degraded.Address);
+        await using var closing = context;
         await page.GotoAsync("/login?returnUrl=%2F");
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", HubApp.AdminPassword);

@@ -34,12 +34,7 @@ public sealed class DocumentsOutagePageTests : IAsyncLifetime
         settings["Documents:BreakSeconds"] = "1";
         app = new HubApp(settings, realServer: true);
         playwright = await Playwright.CreateAsync();
-        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = TestServers.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        browser = await Chromium.LaunchAsync(playwright);
     }
 
     public async Task DisposeAsync()
@@ -65,9 +60,8 @@ public sealed class DocumentsOutagePageTests : IAsyncLifetime
         var callback = config["editorConfig"]!["callbackUrl"]!.GetValue<string>();
         var key = config["document"]!["key"]!.GetValue<string>();
 
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.Address.ToString().TrimEnd('/') });
-        context.SetDefaultTimeout(15_000);
-        var page = await context.NewPageAsync();
+        var (context, page, _) = await Chromium.NewPageAsync(browser, app.Address);
+        await using var closing = context;
         await page.GotoAsync("/login?returnUrl=" + Uri.EscapeDataString($"/documents/{id}"));
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", HubApp.AdminPassword);

@@ -64,12 +64,7 @@ public sealed class DocumentsPageFixture : IAsyncLifetime
             App.Services.GetRequiredService<TokenIssuer>().Issue("demo", "alice", ["editor"], TimeSpan.FromHours(1)));
 
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = TestServers.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        Browser = await Chromium.LaunchAsync(Playwright);
     }
 
     private async Task AddAccountsAsync()
@@ -91,18 +86,7 @@ public sealed class DocumentsPageFixture : IAsyncLifetime
     /// <summary>Signs <paramref name="userName"/> in on a fresh browser profile, opens <paramref name="path"/> and waits for the interactive circuit.</summary>
     public async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> SignedInPageAsync(string userName, string path)
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = App.Address.ToString().TrimEnd('/'), AcceptDownloads = true });
-        context.SetDefaultTimeout(15_000);
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                errors.Add(message.Text);
-            }
-        };
-        page.PageError += (_, error) => errors.Add(error);
+        var (context, page, errors) = await Chromium.NewPageAsync(Browser, App.Address, acceptDownloads: true);
         await page.GotoAsync("/login?returnUrl=" + Uri.EscapeDataString(path));
         await page.FillAsync("#username", userName);
         await page.FillAsync("#password", HubApp.AdminPassword);

@@ -28,12 +28,7 @@ public sealed class SaveIndicatorTests : IAsyncLifetime
         settings["OnlyOffice:JwtSecret"] = documentServer.Secret;
         app = new HubApp(settings, realServer: true);
         playwright = await Playwright.CreateAsync();
-        browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = TestServers.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        browser = await Chromium.LaunchAsync(playwright);
     }
 
     public async Task DisposeAsync()
@@ -58,18 +53,8 @@ public sealed class SaveIndicatorTests : IAsyncLifetime
         var callback = config["editorConfig"]!["callbackUrl"]!.GetValue<string>();
         var key = config["document"]!["key"]!.GetValue<string>();
 
-        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.Address.ToString().TrimEnd('/') });
-        context.SetDefaultTimeout(15_000);
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                errors.Add(message.Text);
-            }
-        };
-        page.PageError += (_, error) => errors.Add(error);
+        var (context, page, errors) = await Chromium.NewPageAsync(browser, app.Address);
+        await using var _ = context;
         await page.GotoAsync($"/demo/document.html?id={id}");
         await page.WaitForSelectorAsync("body[data-ready=true]");
         Assert.Equal("minutes.docx", await page.TextContentAsync("[data-testid=filename]"));

@@ -1,0 +1,34 @@
+using Microsoft.Playwright;
+using RealtimeSync.Testing;
+
+namespace RealtimeSync.Admin.Tests;
+
+/// <summary>Debian's Chromium driven by Playwright (Playwright's own browser download is never used), and pages on it.</summary>
+internal static class Chromium
+{
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = TestServers.Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+
+    /// <summary>A fresh browser profile (no cookies) on <paramref name="app"/>, whose console and page errors are collected.</summary>
+    public static async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> NewPageAsync(IBrowser browser, Uri app, bool acceptDownloads = false)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = app.ToString().TrimEnd('/'), AcceptDownloads = acceptDownloads });
+        context.SetDefaultTimeout(15_000);
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        return (context, page, errors);
+    }
+}

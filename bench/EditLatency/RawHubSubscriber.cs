@@ -1,7 +1,6 @@
 using System.Buffers.Text;
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using RealtimeSync.Testing;
 
@@ -65,19 +64,7 @@ internal sealed class RawHubSubscriber : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         closing = true;
-        if (socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-                await receiving.WaitAsync(timeout.Token);
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException)
-            {
-                // closing is best effort; the abort below frees the socket either way
-            }
-        }
+        await HubWire.CloseAsync(socket, receiving, TimeSpan.FromSeconds(5));
 
         await stop.CancelAsync();
         socket.Abort();
@@ -87,19 +74,7 @@ internal sealed class RawHubSubscriber : IAsyncDisposable
         sendLock.Dispose();
     }
 
-    private async Task SendAsync(string text, CancellationToken ct)
-    {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        await sendLock.WaitAsync(ct);
-        try
-        {
-            await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
-        }
-        finally
-        {
-            sendLock.Release();
-        }
-    }
+    private Task SendAsync(string text, CancellationToken ct) => HubWire.SendTextAsync(socket, sendLock, text, ct);
 
     private async Task ReceiveLoopAsync()
     {

@@ -8,7 +8,7 @@ public delegate void WebSocketMessageHandler(ReadOnlySpan<byte> message);
 
 /// <summary>
 /// The raw SignalR JSON-protocol pieces shared by the test client (<see cref="RawHubClient"/>) and the load
-/// generators under bench/: whole-message reading and the handshake answer.
+/// generators under bench/: whole-message reading, the handshake answer, serialized sends and a best-effort close.
 /// </summary>
 public static class HubWire
 {
@@ -69,5 +69,43 @@ public static class HubWire
         }
 
         return true;
+    }
+
+    /// <summary>Sends one text message; <paramref name="sendLock"/> keeps concurrent senders from interleaving frames.</summary>
+    public static async Task SendTextAsync(WebSocket socket, SemaphoreSlim sendLock, string text, CancellationToken ct)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        await sendLock.WaitAsync(ct);
+        try
+        {
+            await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
+        }
+        finally
+        {
+            sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Closes gracefully when the socket is still open (close frame, then waits for the receive loop to see the
+    /// server's), within <paramref name="timeout"/>; best effort: the caller aborts the socket afterwards either way.
+    /// </summary>
+    public static async Task CloseAsync(WebSocket socket, Task receiving, TimeSpan timeout)
+    {
+        if (socket.State != WebSocketState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
+            await receiving.WaitAsync(cts.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or TimeoutException)
+        {
+            // closing is best effort; the caller's abort frees the socket either way
+        }
     }
 }

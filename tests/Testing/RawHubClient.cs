@@ -176,19 +176,7 @@ public sealed class RawHubClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         closing = true;
-        if (socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-                await receiving.WaitAsync(timeout.Token);
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or TimeoutException)
-            {
-                // closing is best effort; the abort below frees the socket either way
-            }
-        }
+        await HubWire.CloseAsync(socket, receiving, TimeSpan.FromSeconds(3));
 
         await stop.CancelAsync();
         socket.Abort();
@@ -201,19 +189,7 @@ public sealed class RawHubClient : IAsyncDisposable
     private string TranscriptLocked() =>
         "received:\n" + string.Join('\n', invocations.Select(i => $"  {i.Target}({string.Join(", ", i.Arguments.Select(a => a.GetRawText()))})"));
 
-    private async Task SendRawAsync(string text, CancellationToken ct)
-    {
-        var bytes = Encoding.UTF8.GetBytes(text);
-        await sendLock.WaitAsync(ct);
-        try
-        {
-            await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
-        }
-        finally
-        {
-            sendLock.Release();
-        }
-    }
+    private Task SendRawAsync(string text, CancellationToken ct) => HubWire.SendTextAsync(socket, sendLock, text, ct);
 
     /// <summary>The server drops a client it has not heard from for 30 s.</summary>
     private async Task PingLoopAsync()

@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Net.WebSockets;
-using System.Text;
 using RealtimeSync.Testing;
 
 namespace RealtimeSync.FanOut.Generator;
@@ -46,19 +45,7 @@ internal abstract class Subscriber : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         closing = true;
-        if (socket.State == WebSocketState.Open)
-        {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
-                await receiving.WaitAsync(timeout.Token);
-            }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or TimeoutException)
-            {
-                // closing is best effort; the abort below frees the socket either way
-            }
-        }
+        await HubWire.CloseAsync(socket, receiving, TimeSpan.FromSeconds(5));
 
         await stop.CancelAsync();
         socket.Abort();
@@ -100,18 +87,9 @@ internal abstract class Subscriber : IAsyncDisposable
 
     protected async Task SendAsync(string text, CancellationToken ct)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
         try
         {
-            await sendLock.WaitAsync(ct);
-            try
-            {
-                await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
-            }
-            finally
-            {
-                sendLock.Release();
-            }
+            await HubWire.SendTextAsync(socket, sendLock, text, ct);
         }
         catch (Exception e) when (e is WebSocketException or ObjectDisposedException or OperationCanceledException)
         {

@@ -37,7 +37,12 @@ public static class AuthSetup
                     // a plain copy of the claims keeps what authorization needs and lets the rest go.
                     OnTokenValidated = context =>
                     {
-                        context.Principal = SlimPrincipal.From(context.Principal!);
+                        // Only hub connections live long enough for it to matter; an API request's principal goes with it.
+                        if (context.HttpContext.Request.Path.StartsWithSegments("/hubs"))
+                        {
+                            context.Principal = SlimPrincipal.From(context.Principal!);
+                        }
+
                         return Task.CompletedTask;
                     },
                     // Browsers cannot set headers on WebSocket requests; SignalR sends the token as access_token.

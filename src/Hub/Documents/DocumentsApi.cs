@@ -154,7 +154,7 @@ public static class DocumentsApi
         }
 
         var callbackPath = $"onlyoffice/callback/{Uri.EscapeDataString(tenant)}/{Uri.EscapeDataString(id)}?sig={callbacks.Signature(tenant, id)}";
-        var canEdit = http.User.IsInRole(Roles.Editor) || http.User.IsInRole(Roles.Admin);
+        var canEdit = Roles.CanWrite(http.User);
         return TypedResults.Ok(await documents.EditorConfigAsync(row, PublicBase(http, onlyOffice.CurrentValue), callbackPath, Actor(http.User), canEdit, ct));
     }
 
@@ -313,7 +313,7 @@ public static class DocumentsApi
     private static string Actor(ClaimsPrincipal user) => user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown";
 
     private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        user.IsInRole(Roles.Editor) || user.IsInRole(Roles.Admin)
+        Roles.CanWrite(user)
             ? null
             : Problem(StatusCodes.Status403Forbidden, "Read-only role", "Changing documents needs the editor or admin role.", "role");
 

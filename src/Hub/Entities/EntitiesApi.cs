@@ -347,7 +347,7 @@ public static partial class EntitiesApi
 
     /// <summary>Viewers read; only editors and admins write.</summary>
     private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        user.IsInRole(Roles.Editor) || user.IsInRole(Roles.Admin)
+        Roles.CanWrite(user)
             ? null
             : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Read-only role", detail: "Writing needs the editor or admin role.",
                 extensions: new Dictionary<string, object?> { ["field"] = "role" });

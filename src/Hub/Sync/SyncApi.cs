@@ -307,7 +307,7 @@ public static class SyncApi
             return Problem(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
         }
 
-        if (write && !(http.User.IsInRole(Roles.Editor) || http.User.IsInRole(Roles.Admin)))
+        if (write && !Roles.CanWrite(http.User))
         {
             audit.Status = "forbidden";
             return Problem(StatusCodes.Status403Forbidden, "Read-only role", "Uploading and resolving need the editor or admin role.", "role");

@@ -54,7 +54,10 @@ public sealed class SiteHost : IAsyncDisposable
 
         var app = new HubApp(all, realServer: true);
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        var host = new SiteHost(app, new SwitchableProxy(app.Address), playwright, await Chromium.LaunchAsync(playwright));
+        // Site pages are test markup served by Playwright; Chromium's local network access checks would treat such a
+        // document as public and block its WebSocket to 127.0.0.1 (a real site's page comes from the network).
+        var browser = await Chromium.LaunchAsync(playwright, "--disable-features=LocalNetworkAccessChecks");
+        var host = new SiteHost(app, new SwitchableProxy(app.Address), playwright, browser);
         host.siteKey = (await app.Services.GetRequiredService<ISiteKeyAdmin>().CreateAsync("demo", "site tests", "admin")).Secret;
         return host;
     }
@@ -64,7 +67,7 @@ public sealed class SiteHost : IAsyncDisposable
 
     public void RestoreSite() => Proxy.SwitchTo(App.Address);
 
-    /// <summary>A fresh browser profile on the site (through the proxy) showing <paramref name="html"/>.</summary>
+    /// <summary>A fresh browser profile on the site (through the proxy) showing <paramref name="html"/> at /__site/page.html.</summary>
     public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync(string html)
     {
         var (context, page, errors) = await Chromium.NewPageAsync(Browser, Proxy.Address);
@@ -73,10 +76,8 @@ public sealed class SiteHost : IAsyncDisposable
             Interlocked.Increment(ref TokensIssued);
             await route.FulfillAsync(new RouteFulfillOptions { ContentType = "application/json", Body = await SiteTokenAsync() });
         });
-        // A page of the host's origin, really loaded from it, then given the site's markup: Chromium's local network
-        // access checks block WebSockets from a document the test would fulfil itself.
-        await page.GotoAsync("/health/live");
-        await page.SetContentAsync(html);
+        await context.RouteAsync("**/__site/page.html", route => route.FulfillAsync(new RouteFulfillOptions { ContentType = "text/html", Body = html }));
+        await page.GotoAsync("/__site/page.html");
         return (context, page, errors);
     }
 
@@ -213,6 +214,29 @@ public sealed class SiteHost : IAsyncDisposable
         message.StartsWith("WebSocket connection to ", StringComparison.Ordinal)
         || message.StartsWith("Failed to load resource: net::ERR_", StringComparison.Ordinal)
         || System.Text.RegularExpressions.Regex.IsMatch(message, @"^\[[0-9T:.\-]+Z\] Error: (Failed to start the transport|Failed to complete negotiation|Failed to start the connection|Connection disconnected)");
+
+    /// <summary>The repository (for tests/node/node_modules: axe-core, typescript), found above the test binaries.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "RealtimeSync.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No RealtimeSync.sln above {AppContext.BaseDirectory}.");
+    }
+
+    /// <summary>A file of tests/node/node_modules, which the README test command installs (npm ci).</summary>
+    public static string NodeModule(params string[] path)
+    {
+        var file = Path.Combine([RepositoryRoot(), "tests", "node", "node_modules", .. path]);
+        return File.Exists(file)
+            ? file
+            : throw new InvalidOperationException($"{file} is missing: run the README test command (eng/test-servers.sh runs npm ci in tests/node).");
+    }
 
     public static Task WaitStatusAsync(IPage page, string store, string status, int timeoutMs = 15_000) =>
         page.WaitForFunctionAsync("([s, v]) => window[s] && window[s].status === v", new object[] { store, status }, new PageWaitForFunctionOptions { Timeout = timeoutMs });

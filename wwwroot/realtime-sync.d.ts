@@ -144,8 +144,11 @@ export interface LiveEntityOptions extends LiveStoreOptionsBase {
 export interface LiveStore<TSnapshot> {
   /** The same object until something changes. */
   getSnapshot(): TSnapshot;
-  /** listener() after every change of the snapshot, status or error; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void;
+  /**
+   * listener(snapshot) at once and after every change of the snapshot, status or error (Svelte's store contract;
+   * React's useSyncExternalStore passes a listener that ignores the argument); returns the unsubscribe function.
+   */
+  subscribe(listener: (snapshot: TSnapshot) => void): () => void;
   readonly status: LiveStatus;
   /** The last time the store was known to be up to date with the hub. */
   readonly lastSyncAt: Date | null;

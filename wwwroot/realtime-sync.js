@@ -537,7 +537,8 @@ export function createRealtimeClient({
 // The store: getSnapshot() → readonly array of entities ordered by id (liveCollection) or the entity / null
 // (liveEntity); the same object until something changes, so React's useSyncExternalStore can use it directly.
 // An entity is {id, type, version, fields, ...} as the API returns it; a changed entity is a new object.
-// subscribe(listener) → unsubscribe: listener() after every change of the snapshot or of status / error.
+// subscribe(listener) → unsubscribe: listener(snapshot) at once and after every change of the snapshot or of
+// status / error (Svelte's store contract; React's useSyncExternalStore ignores the argument).
 // status: 'connecting' | 'live' | 'recovering' | 'resyncing' | 'offline' | 'error'; lastSyncAt: Date | null (the
 // last time the store was known to be up to date with the hub); error: Error | null; channel; dispose().
 //
@@ -661,6 +662,7 @@ function acquireHub(hubUrl, tokens) {
       client: null,
       sources: [],
       renewTimer: null,
+      renewing: false,
       // A page normally has one site token for all its stores; if the store whose source is asked is disposed,
       // the next store's takes over.
       get tokens() { return this.sources[0]; },
@@ -695,12 +697,15 @@ function scheduleRenewal(hub) {
     }
     try {
       await hub.tokens.get(true);
+      hub.renewing = true; // the stores show this short disconnect as recovering, not offline
       await hub.client.stop();
       if (hub.sources.length > 0) {
         void hub.client.start();
       }
     } catch (e) {
       console.warn('[realtime-sync] renewing the token failed; the connection is re-opened when it closes', e);
+    } finally {
+      hub.renewing = false;
     }
   }, Math.max(1000, Math.min(renewAt - Date.now(), 2 ** 31 - 1)));
 }
@@ -777,6 +782,12 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
     },
     subscribe(listener) {
       listeners.add(listener);
+      // Called at once with the current snapshot too: that is Svelte's store contract, and harmless for React.
+      try {
+        listener(store.getSnapshot());
+      } catch (e) {
+        console.warn(`[realtime-sync] a listener of ${channel} failed`, e);
+      }
       return () => listeners.delete(listener);
     },
     dispose,
@@ -803,9 +814,10 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
       if (disposed) {
         return;
       }
+      const current = store.getSnapshot();
       for (const listener of [...listeners]) {
         try {
-          listener();
+          listener(current);
         } catch (e) {
           console.warn(`[realtime-sync] a listener of ${channel} failed`, e);
         }
@@ -998,7 +1010,7 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
     if (state === 'reconnecting') {
       setStatus(navigator.onLine === false ? 'offline' : 'recovering');
     } else if (state === 'disconnected') {
-      setStatus('offline');
+      setStatus(hub.renewing ? 'recovering' : 'offline');
     }
   });
   const onOffline = () => setStatus('offline');

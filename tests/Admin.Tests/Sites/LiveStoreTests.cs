@@ -133,4 +133,29 @@ public sealed class LiveStoreTests(SiteHostFixture fixture) : IClassFixture<Site
         Assert.Equal(1, Site.TokensIssued - before);
         Assert.Equal(["demo/entities/team", "demo/entities/settings", "demo/entities/services"], await page.EvaluateAsync<string[]>("() => sync.getSyncState().channels.map(c => c.channel)"));
     }
+
+    [Fact]
+    public async Task The_token_is_renewed_through_the_token_factory_before_it_expires_and_the_stores_stay_in_sync()
+    {
+        var before = Site.TokensIssued;
+        var (context, page, errors) = await Site.OpenAsync(SiteHost.StoresPage, tokenLifetime: TimeSpan.FromSeconds(8));
+        await using var _ = context;
+        await SiteHost.WaitStatusAsync(page, "team", "live");
+        Assert.Equal(1, Site.TokensIssued - before);
+
+        // Renewed a quarter of its lifetime before it expires (at most 60 s before): a new token and a new connection.
+        await page.WaitForFunctionAsync("() => performance.getEntriesByType('resource').filter(r => r.name.includes('/hubs/sync/negotiate')).length >= 2",
+            null, new PageWaitForFunctionOptions { Timeout = 15_000 });
+        Assert.InRange(Site.TokensIssued - before, 2, 3);
+        await SiteHost.WaitStatusAsync(page, "team", "live");
+
+        var version = await Site.PatchAsync("team", "grace", new { role = "After the renewal" });
+        await page.WaitForFunctionAsync("v => team.getSnapshot().find(e => e.id === 'grace')?.version === v", version, new PageWaitForFunctionOptions { Timeout = 1000 });
+        Assert.Equal(await Site.ServerListAsync("team", "name", "role"), await SiteHost.StoreListAsync(page, "team", "name", "role"));
+        var statuses = await page.EvaluateAsync<string[]>("() => statuses");
+        Assert.Contains("recovering", statuses);              // the re-opened connection resumed where it was,
+        Assert.DoesNotContain("resyncing", statuses);         // without a reload
+        Assert.DoesNotContain("offline", statuses);
+        SiteHost.AssertNoErrors(errors);
+    }
 }

@@ -68,13 +68,23 @@ public sealed class SiteHost : IAsyncDisposable
     public void RestoreSite() => Proxy.SwitchTo(App.Address);
 
     /// <summary>A fresh browser profile on the site (through the proxy) showing <paramref name="html"/> at /__site/page.html.</summary>
-    public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync(string html)
+    /// <param name="tokenLifetime">
+    /// When set, the token answer says it expires after this time (the token itself stays valid longer), to see the
+    /// page renew it without waiting for a real expiry (site tokens live at least 60 s).
+    /// </param>
+    public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync(string html, TimeSpan? tokenLifetime = null)
     {
         var (context, page, errors) = await Chromium.NewPageAsync(Browser, Proxy.Address);
         await context.RouteAsync("**/__site/token", async route =>
         {
             Interlocked.Increment(ref TokensIssued);
-            await route.FulfillAsync(new RouteFulfillOptions { ContentType = "application/json", Body = await SiteTokenAsync() });
+            var answer = JsonNode.Parse(await SiteTokenAsync())!;
+            if (tokenLifetime is { } lifetime)
+            {
+                answer["expiresAt"] = DateTimeOffset.UtcNow.Add(lifetime).ToString("O");
+            }
+
+            await route.FulfillAsync(new RouteFulfillOptions { ContentType = "application/json", Body = answer.ToJsonString() });
         });
         await context.RouteAsync("**/__site/page.html", route => route.FulfillAsync(new RouteFulfillOptions { ContentType = "text/html", Body = html }));
         await page.GotoAsync("/__site/page.html");

@@ -83,3 +83,7 @@ const one: Entity | null = team.getSnapshot();
 // @ts-expect-error fields are read-only: apply changes through the API
 team.getSnapshot()[0].fields.name = 'x';
 void [wrong, one];
+
+// Svelte's store contract: subscribe(run) calls run with the value.
+const unsubscribe: () => void = team.subscribe(members => render(members));
+unsubscribe();

@@ -961,6 +961,9 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
       return null;
     }
     changes++;
+    if (status === 'live') {
+      lastSyncAt = new Date(); // a push in order: in sync as of now
+    }
     const known = items.get(change.id);
     if (publication.type === 'entity.deleted' || change.operation === 'delete') {
       if (!known || known.version < change.version) {
@@ -1008,7 +1011,7 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
       return;
     }
     if (state === 'reconnecting') {
-      setStatus(navigator.onLine === false ? 'offline' : 'recovering');
+      setStatus(globalThis.navigator?.onLine === false ? 'offline' : 'recovering');
     } else if (state === 'disconnected') {
       setStatus(hub.renewing ? 'recovering' : 'offline');
     }
@@ -1032,7 +1035,7 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
     onResync: () => void load('resyncing'),
     onRecovered: () => {
       if (status !== 'error' && loading === 0) {
-        setStatus(navigator.onLine === false ? 'offline' : 'live');
+        setStatus(globalThis.navigator?.onLine === false ? 'offline' : 'live');
       }
     },
     onError: e => setStatus('error', e),

@@ -750,6 +750,8 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
   const items = new Map();
   /** id → version of its deletion, so a late push or load of an older version does not bring it back. */
   const gone = new Map();
+  /** id → `changes` when the store last wrote it, to tell what a load may remove. */
+  const touched = new Map();
   const listeners = new Set();
   let snapshot = single ? null : Object.freeze([]);
   let dirty = false;
@@ -851,13 +853,15 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
       remove(entity.id, entity.version);
       return true;
     }
-    items.set(entity.id, Object.freeze({ ...entity, fields: Object.freeze({ ...entity.fields }), touched: changes }));
+    items.set(entity.id, Object.freeze({ ...entity, fields: Object.freeze({ ...entity.fields }) }));
+    touched.set(entity.id, changes);
     dirty = true;
     return true;
   }
 
   function remove(entityId, version) {
     gone.set(entityId, Math.max(version, gone.get(entityId) ?? -1));
+    touched.delete(entityId);
     if (items.delete(entityId)) {
       dirty = true;
     }
@@ -917,8 +921,8 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
         put(entity);
       }
       // Not in the list: deleted while this store missed it, unless a push created it after the load began.
-      for (const [entityId, entity] of items) {
-        if (!seen.has(entityId) && entity.touched <= startedAt) {
+      for (const entityId of [...items.keys()]) {
+        if (!seen.has(entityId) && (touched.get(entityId) ?? 0) <= startedAt) {
           items.delete(entityId);
           dirty = true;
         }
@@ -977,14 +981,25 @@ function createLiveStore({ tenant, type, id, token, tokenFactory, filter, hubUrl
     }
     if (known && change.version === known.version + 1 && change.operation === 'update') {
       const fields = { ...known.fields };
+      const fieldVersions = known.fieldVersions ? { ...known.fieldVersions } : undefined;
       for (const [name, value] of Object.entries(change.changed ?? {})) {
         if (value === null) {
           delete fields[name];
         } else {
           fields[name] = value;
         }
+        if (fieldVersions) {
+          fieldVersions[name] = change.version;
+        }
       }
-      items.set(change.id, Object.freeze({ ...known, version: change.version, fields: Object.freeze(fields), updatedBy: change.actor ?? known.updatedBy, touched: changes }));
+      items.set(change.id, Object.freeze({
+        ...known,
+        version: change.version,
+        fields: Object.freeze(fields),
+        ...(fieldVersions ? { fieldVersions: Object.freeze(fieldVersions) } : {}),
+        updatedBy: change.actor ?? known.updatedBy,
+      }));
+      touched.set(change.id, changes);
       dirty = true;
       changed();
       return null;

@@ -6,12 +6,12 @@ namespace RealtimeSync.Admin.Tests;
 /// <summary>Debian's Chromium driven by Playwright (Playwright's own browser download is never used), and pages on it.</summary>
 internal static class Chromium
 {
-    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright, params string[] extraArgs) =>
         playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = TestServers.Chromium,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", .. extraArgs],
         });
 
     /// <summary>A fresh browser profile (no cookies) on <paramref name="app"/>, whose console and page errors are collected.</summary>

@@ -32,7 +32,7 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         await using var __ = contextB;
         await using var ___ = contextSite;
         await site.GotoAsync("/demo/");
-        await site.WaitForSelectorAsync("body[data-ready=true] [data-testid=connection-state][data-state=connected]");
+        await site.WaitForSelectorAsync("body[data-ready=true] [data-testid=connection-state][state=live]");
         await a.WaitForSelectorAsync("[data-testid=also-editing]");
         Assert.Contains(BrowserFixture.SecondEditor, await a.InnerTextAsync("[data-testid=also-editing]"));
 
@@ -121,7 +121,7 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         await using var _1 = context;
         await using var _2 = siteContext;
         await site.GotoAsync("/demo/");
-        await site.WaitForSelectorAsync("body[data-ready=true] [data-testid=connection-state][data-state=connected]");
+        await site.WaitForSelectorAsync("body[data-ready=true] [data-testid=connection-state][state=live]");
 
         await TypeAsync(page, "tagline", "Now with live settings");
         await page.ClickAsync("[data-testid=save]");

@@ -32,7 +32,8 @@ public static class BackofficeSetup
 
     public static WebApplication MapBackoffice(this WebApplication app)
     {
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Nobody frames the backoffice (ONLYOFFICE is framed by it, not the other way round): 'none', not Blazor's default 'self'.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'");
         app.MapPost("/account/logout", SignOutAsync).ExcludeFromDescription();
         app.MapDocumentDownloads();
         return app;

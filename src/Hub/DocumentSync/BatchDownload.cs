@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Hub.DocumentSync.Internal;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 
@@ -45,7 +46,7 @@ public sealed class BatchDownload(RealtimeSyncDb db, IBlobStore blobs, ILogger<B
         var ct = http.RequestAborted;
         http.Response.ContentType = "application/zip";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{tenant}-documents.zip\"";
-        http.Response.Headers.CacheControl = "no-store";
+        StoredFiles.ApplyHeaders(http.Response);
         var written = 0;
         try
         {

@@ -249,7 +249,7 @@ public static class DocumentsApi
         }
 
         http.Response.ContentLength = served.Size;
-        return TypedResults.Stream(blob.Stream, row.Mime, row.Filename, entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{served.Md5}\""));
+        return StoredFiles.Attachment(http, blob.Stream, row.Mime, row.Filename, new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{served.Md5}\""));
     }
 
     public static async Task<Results<Ok<DiagnosticsDto>, ProblemHttpResult>> DiagnosticsAsync(string tenant, string id, DocumentService documents, CancellationToken ct) =>

@@ -12,12 +12,15 @@ public interface IAdminAccounts
 
 public sealed record AdminAccount(string Id, string UserName, string Role, string TenantId)
 {
-    /// <summary>The cookie principal for this account.</summary>
+    /// <summary>
+    /// The cookie principal for this account. An operator account also administers its own tenant, so it carries
+    /// both roles; no other role implies operator.
+    /// </summary>
     public ClaimsPrincipal ToPrincipal(string authenticationType) => new(new ClaimsIdentity(
         [
             new Claim(ClaimNames.Subject, Id),
             new Claim(ClaimTypes.Name, UserName),
-            new Claim(ClaimTypes.Role, Role),
+            .. (Role == Roles.Operator ? [new Claim(ClaimTypes.Role, Roles.Operator), new Claim(ClaimTypes.Role, Roles.Admin)] : new[] { new Claim(ClaimTypes.Role, Role) }),
             new Claim(ClaimNames.Tenant, TenantId),
         ],
         authenticationType));

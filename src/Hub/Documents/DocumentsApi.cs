@@ -153,8 +153,16 @@ public static class DocumentsApi
             return Problem(StatusCodes.Status409Conflict, "No Document Server", "OnlyOffice:DocumentServerUrl is not configured, so documents cannot be opened in an editor.", "OnlyOffice:DocumentServerUrl");
         }
 
-        var callbackPath = $"onlyoffice/callback/{Uri.EscapeDataString(tenant)}/{Uri.EscapeDataString(id)}?sig={callbacks.Signature(tenant, id)}";
+        if (onlyOffice.CurrentValue.JwtSecret.Length == 0)
+        {
+            // Without the shared secret every callback is refused (anyone holding a callback link could post a
+            // "save" of their own file), so an editor opened now would lose its edits.
+            return Problem(StatusCodes.Status409Conflict, "No Document Server secret", "OnlyOffice:JwtSecret is not configured: callbacks cannot be verified, so documents cannot be opened in an editor. Set it to Document Server's JWT secret.", "OnlyOffice:JwtSecret");
+        }
+
+        // Only a writer's session may save: a viewer's config carries no callback link at all.
         var canEdit = Roles.CanWrite(http.User);
+        var callbackPath = canEdit ? $"onlyoffice/callback/{Uri.EscapeDataString(tenant)}/{Uri.EscapeDataString(id)}?sig={callbacks.Signature(tenant, id)}" : null;
         return TypedResults.Ok(await documents.EditorConfigAsync(row, PublicBase(http, onlyOffice.CurrentValue), callbackPath, Actor(http.User), canEdit, ct));
     }
 

@@ -6,8 +6,7 @@ using RealtimeSync.Shared.Auth;
 namespace RealtimeSync.Hub.Infrastructure.Persistence;
 
 /// <summary>
-/// Makes a fresh installation usable: the demo tenant and the first account, the operator (admin of the demo
-/// tenant too). The admin's
+/// Makes a fresh installation usable: the demo tenant and the first admin account. The admin's
 /// password is <c>Admin:InitialPassword</c> when set; otherwise one is generated and logged once,
 /// at the start that created the account (it is never logged again).
 /// </summary>
@@ -28,16 +27,8 @@ public sealed partial class DatabaseSeeder(RealtimeSyncDb db, IConfiguration con
         await db.Database.ExecuteSqlAsync($"INSERT INTO installation (id, created_at) SELECT {Guid.NewGuid().ToString("N")}, {now} WHERE NOT EXISTS (SELECT 1 FROM installation)", ct);
 
         var userName = configuration["Admin:UserName"] is { Length: > 0 } configured ? configured : "admin";
-        if (await db.Users.FirstOrDefaultAsync(u => u.UserName == userName, ct) is { } existing)
+        if (await db.Users.AnyAsync(u => u.UserName == userName, ct))
         {
-            // The installation's first account is its operator. Databases seeded before the operator role existed
-            // gave it "admin"; it keeps that tenant role and gains the operator's (docs: README "Roles").
-            if (existing.Role == Roles.Admin)
-            {
-                existing.Role = Roles.Operator;
-                await SaveIgnoringRaceAsync(ct);
-            }
-
             return;
         }
 
@@ -53,7 +44,7 @@ public sealed partial class DatabaseSeeder(RealtimeSyncDb db, IConfiguration con
             Id = Guid.NewGuid().ToString("N"),
             UserName = userName,
             PasswordHash = "",
-            Role = Roles.Operator, // also admin of the demo tenant (AdminAccount.ToPrincipal)
+            Role = Roles.Admin,
             TenantId = DemoTenant,
             CreatedAt = now,
         };

@@ -6,6 +6,7 @@ using RealtimeSync.Hub.DocumentSync.Internal;
 using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
+using RealtimeSync.Shared.Documents;
 
 namespace RealtimeSync.Hub.DocumentSync;
 
@@ -95,5 +96,6 @@ public sealed class BatchDownload(RealtimeSyncDb db, IBlobStore blobs, ILogger<B
         }
     }
 
-    private static string EntryName(BatchItem item) => $"{item.Id}/{item.Filename}";
+    // Names stored before uploads were cleaned may still hold "..\", "/" or a right-to-left override.
+    private static string EntryName(BatchItem item) => $"{item.Id}/{FileName.Clean(item.Filename) ?? "document"}";
 }

@@ -10,6 +10,7 @@ using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Tenants;
 using RealtimeSync.Shared.Auth;
+using RealtimeSync.Shared.Documents;
 
 namespace RealtimeSync.Hub.Documents;
 
@@ -80,10 +81,9 @@ public static class DocumentsApi
             return Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"The file is {file.Length} bytes; the limit is {options.CurrentValue.MaxUploadBytes} bytes.", "file");
         }
 
-        var filename = Path.GetFileName(form["filename"].FirstOrDefault() ?? file.FileName);
-        if (string.IsNullOrWhiteSpace(filename) || filename.Length > 255 || filename.Any(char.IsControl))
+        if (FileName.Clean(form["filename"].FirstOrDefault() ?? file.FileName) is not { } filename)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid file name", "The file name must be 1-255 printable characters.", "filename");
+            return Problem(StatusCodes.Status400BadRequest, "Invalid file name", FileName.Rule, "filename");
         }
 
         if (!await db.Tenants.AnyAsync(t => t.Id == tenant, ct))
@@ -201,6 +201,12 @@ public static class DocumentsApi
         if (!TryFlag(latest, out var wantLatest))
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid parameter", "latest must be true or false.", "latest");
+        }
+
+        if (wantLatest && !Roles.CanWrite(http.User))
+        {
+            // latest=true makes Document Server save the open session: a new version, which is a write.
+            return Problem(StatusCodes.Status403Forbidden, "Read-only role", "latest=true force-saves the open editing session; that needs the editor or admin role. Without it you get the committed version.", "latest");
         }
 
         if (!TryFlag(redirect, out var wantRedirect))

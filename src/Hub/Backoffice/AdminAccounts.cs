@@ -2,10 +2,16 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Admin.Services;
 using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Shared.Auth;
 
 namespace RealtimeSync.Hub.Backoffice;
 
-public sealed partial class AdminAccounts(RealtimeSyncDb db, IPasswordHasher<UserRow> hasher, ILogger<AdminAccounts> log) : IAdminAccounts
+/// <summary>
+/// Backoffice sign-in. Operators are named by configuration, not stored per user: <c>Admin:Operators</c> (user names,
+/// default: the seeded <c>Admin:UserName</c> account). Only an account with the admin role can be one, and a tenant
+/// admin is never an operator unless named there.
+/// </summary>
+public sealed partial class AdminAccounts(RealtimeSyncDb db, IPasswordHasher<UserRow> hasher, IConfiguration configuration, ILogger<AdminAccounts> log) : IAdminAccounts
 {
     public async Task<AdminAccount?> VerifyAsync(string userName, string password, CancellationToken ct = default)
     {
@@ -29,9 +35,16 @@ public sealed partial class AdminAccounts(RealtimeSyncDb db, IPasswordHasher<Use
             await db.SaveChangesAsync(ct);
         }
 
-        LogSignedIn(log, userName, user.Role);
-        return new AdminAccount(user.Id, user.UserName, user.Role, user.TenantId);
+        var isOperator = user.Role == Roles.Admin && Operators(configuration).Contains(user.UserName, StringComparer.Ordinal);
+        LogSignedIn(log, userName, isOperator ? $"{user.Role}+{Roles.Operator}" : user.Role);
+        return new AdminAccount(user.Id, user.UserName, user.Role, user.TenantId, isOperator);
     }
+
+    /// <summary><c>Admin:Operators</c>, or the seeded account (<c>Admin:UserName</c>, default "admin") when unset.</summary>
+    public static IReadOnlyList<string> Operators(IConfiguration configuration) =>
+        configuration.GetSection("Admin:Operators").Get<string[]>() is { Length: > 0 } named
+            ? named
+            : [configuration["Admin:UserName"] is { Length: > 0 } seeded ? seeded : "admin"];
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Backoffice sign-in of {UserName} as {Role}")]
     private static partial void LogSignedIn(ILogger logger, string userName, string role);

@@ -20,6 +20,8 @@ public static class BackofficeSetup
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddRadzenComponents();
         builder.Services.AddScoped<IAdminAccounts, AdminAccounts>();
+        builder.Services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section);
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddScoped<INodeStatusSource, NodeStatusSource>();
         builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();

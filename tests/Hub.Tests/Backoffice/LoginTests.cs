@@ -46,6 +46,49 @@ public sealed class LoginTests
     }
 
     [Fact]
+    public async Task Thirty_wrong_passwords_lock_the_name_so_the_right_password_is_refused_too()
+    {
+        await using var app = new HubApp();
+        using var login = new LoginClient(app);
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.False(LoginClient.SignedIn(await login.SignInAsync("admin", $"guess-{i}")));
+        }
+
+        using var right = await login.SignInAsync("admin", HubApp.AdminPassword);
+        Assert.False(LoginClient.SignedIn(right));
+        Assert.Contains("Wrong user name or password.", await right.Content.ReadAsStringAsync()); // no hint it was right
+    }
+
+    [Fact]
+    public async Task An_unknown_user_name_is_answered_as_slowly_as_a_known_one()
+    {
+        await using var app = new HubApp();
+        using var login = new LoginClient(app);
+        await login.SignInAsync("warm-up", "x"); // first request compiles the page
+
+        async Task<double> MedianAsync(string userName)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 4; i++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                using var response = await login.SignInAsync(userName, "wrong-password");
+                times.Add(clock.Elapsed.TotalMilliseconds);
+                Assert.False(LoginClient.SignedIn(response));
+            }
+
+            return times.Order().ElementAt(times.Count / 2);
+        }
+
+        var known = await MedianAsync("admin");
+        var unknown = await MedianAsync("nobody-" + Guid.NewGuid().ToString("N")[..6]);
+
+        // Both pay for one PBKDF2 verification (tens of ms); without the dummy hash the unknown name took ~5% of it.
+        Assert.True(unknown > known * 0.5, $"unknown {unknown:0.0} ms, known {known:0.0} ms");
+    }
+
+    [Fact]
     public async Task A_non_ascii_return_url_after_a_correct_sign_in_redirects_instead_of_a_500()
     {
         await using var app = new HubApp();

@@ -30,6 +30,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         settings["Redis:Configuration"] = TestServers.Redis;
         settings["Redis:ChannelPrefix"] = $"adm{Guid.NewGuid():N}"[..12]; // each fixture's config store, locks and channels apart
         settings["Node:Id"] = NodeId;
+        settings["Demo:Enabled"] = "true"; // a production-mode node: the /demo/ site's anonymous token is opt-in
         App = new HubApp(settings, realServer: true);
         await AddUserAsync(SecondEditor, "editor");
         await AddUserAsync(Viewer, "viewer");

@@ -1,9 +1,11 @@
-// Document demo: one document with <rs-save-indicator> (demo tenant, the demo page's viewer token).
+// Document demo: one document with <rs-save-indicator> (demo tenant). Documents are not public: the anonymous
+// /demo/token only subscribes to public entities, so this page needs an API token of the demo tenant in
+// sessionStorage 'rs.token' (e.g. printed by `dotnet run --project src/Hub -- token --tenant demo --role viewer`).
 import '/rs-save-indicator.js';
 
 const tenant = 'demo';
 const $ = selector => document.querySelector(selector);
-let token = null;
+let token = sessionStorage.getItem('rs.token');
 
 async function getToken() {
   if (!token) {

@@ -10,14 +10,16 @@ public interface IAdminAccounts
     Task<AdminAccount?> VerifyAsync(string userName, string password, CancellationToken ct = default);
 }
 
-public sealed record AdminAccount(string Id, string UserName, string Role, string TenantId)
+/// <param name="IsOperator">Also runs the installation (global configuration); see README "Roles".</param>
+public sealed record AdminAccount(string Id, string UserName, string Role, string TenantId, bool IsOperator = false)
 {
-    /// <summary>The cookie principal for this account.</summary>
+    /// <summary>The cookie principal for this account (the operator role only when <see cref="IsOperator"/>).</summary>
     public ClaimsPrincipal ToPrincipal(string authenticationType) => new(new ClaimsIdentity(
         [
             new Claim(ClaimNames.Subject, Id),
             new Claim(ClaimTypes.Name, UserName),
             new Claim(ClaimTypes.Role, Role),
+            .. IsOperator ? new[] { new Claim(ClaimTypes.Role, Roles.Operator) } : [],
             new Claim(ClaimNames.Tenant, TenantId),
         ],
         authenticationType));

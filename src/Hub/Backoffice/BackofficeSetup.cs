@@ -20,6 +20,8 @@ public static class BackofficeSetup
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddRadzenComponents();
         builder.Services.AddScoped<IAdminAccounts, AdminAccounts>();
+        builder.Services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section);
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddScoped<INodeStatusSource, NodeStatusSource>();
         builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();
@@ -32,7 +34,8 @@ public static class BackofficeSetup
 
     public static WebApplication MapBackoffice(this WebApplication app)
     {
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Nobody frames the backoffice (ONLYOFFICE is framed by it, not the other way round): 'none', not Blazor's default 'self'.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'");
         app.MapPost("/account/logout", SignOutAsync).ExcludeFromDescription();
         app.MapDocumentDownloads();
         return app;

@@ -42,7 +42,7 @@ public sealed class DocumentAdmin(
         await using var scope = scopes.CreateAsyncScope();
         try
         {
-            var created = await scope.ServiceProvider.GetRequiredService<DocumentService>().UploadAsync(tenant, Path.GetFileName(filename), mime, content, actor, ct);
+            var created = await scope.ServiceProvider.GetRequiredService<DocumentService>().UploadAsync(tenant, RealtimeSync.Shared.Documents.FileName.Clean(filename) ?? "document", mime, content, actor, ct);
             return new AdminDocument(created.Id, created.Filename, created.Mime, created.Version, created.Size, created.Md5, created.Sha256, created.Session, created.UpdatedAt, created.UpdatedBy);
         }
         catch (SpoolLimitExceededException e)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Shared.Auth;
 
@@ -18,7 +19,7 @@ public static class DocumentDownloads
         return app;
     }
 
-    public static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> DownloadAsync(
+    public static async Task<IResult> DownloadAsync(
         string id, string version, HttpContext http, DocumentStore store, IBlobStore blobs, CancellationToken ct)
     {
         var tenant = http.User.FindFirst(ClaimNames.Tenant)?.Value ?? "";
@@ -47,7 +48,7 @@ public static class DocumentDownloads
         http.Response.Headers[DocumentsApi.Sha256Header] = row.Sha256;
         http.Response.ContentLength = row.Size;
         var name = $"{Path.GetFileNameWithoutExtension(document.Filename)}.v{number}{Path.GetExtension(document.Filename)}";
-        return TypedResults.Stream(blob.Stream, document.Mime, name);
+        return StoredFiles.Attachment(http, blob.Stream, document.Mime, name);
     }
 
     private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>

@@ -12,7 +12,7 @@ namespace RealtimeSync.Hub.Cli;
 /// </summary>
 public static class TokenCommand
 {
-    public const string Usage = "usage: token --tenant TENANT --role admin|editor|viewer [--role ...] [--ttl 1h] [--sub SUBJECT]";
+    public const string Usage = "usage: token --tenant TENANT --role operator|admin|editor|viewer [--role ...] [--ttl 1h] [--sub SUBJECT]";
 
     public static int Run(IReadOnlyList<string> args, IConfiguration configuration, TextWriter stdout, TextWriter stderr)
     {

@@ -20,8 +20,8 @@ public sealed record ConfigVerifyDto(bool Ok, IReadOnlyList<ConfigProblemDto> Pr
 public sealed record ConfigProblemDto(string Key, string Problem);
 
 /// <summary>
-/// <c>/api/config</c>: the runtime configuration of the whole deployment (every tenant), so only the admin role
-/// reads or writes it. Every client error is a problem naming the field.
+/// <c>/api/config</c>: the runtime configuration of the whole deployment (every tenant), so only the operator role
+/// reads or writes it (no tenant role implies it). Every client error is a problem naming the field.
 /// </summary>
 public static class ConfigApi
 {
@@ -38,7 +38,7 @@ public static class ConfigApi
 
     public static Results<Ok<ConfigDto>, ProblemHttpResult> List(ClaimsPrincipal user, ConfigStore store)
     {
-        if (NotAdmin(user) is { } forbidden)
+        if (NotOperator(user) is { } forbidden)
         {
             return forbidden;
         }
@@ -48,13 +48,13 @@ public static class ConfigApi
     }
 
     public static Results<Ok<ConfigKeyDto>, ProblemHttpResult> Get(string key, ClaimsPrincipal user, ConfigStore store) =>
-        NotAdmin(user) is { } forbidden ? forbidden
+        NotOperator(user) is { } forbidden ? forbidden
         : store.Entry(key) is { } entry ? TypedResults.Ok(Dto(entry))
         : UnknownKey(key);
 
     public static async Task<Results<Ok<IReadOnlyList<ConfigChange>>, ProblemHttpResult, ValidationProblem>> HistoryAsync(int? limit, ClaimsPrincipal user, ConfigStore store)
     {
-        if (NotAdmin(user) is { } forbidden)
+        if (NotOperator(user) is { } forbidden)
         {
             return forbidden;
         }
@@ -69,7 +69,7 @@ public static class ConfigApi
 
     public static async Task<Results<Ok<ConfigVerifyDto>, ProblemHttpResult>> VerifyAsync(ClaimsPrincipal user, ConfigStore store)
     {
-        if (NotAdmin(user) is { } forbidden)
+        if (NotOperator(user) is { } forbidden)
         {
             return forbidden;
         }
@@ -82,7 +82,7 @@ public static class ConfigApi
     public static async Task<Results<Ok<ConfigWrittenDto>, ProblemHttpResult, ValidationProblem>> PutAsync(
         string key, HttpRequest request, ClaimsPrincipal user, ConfigStore store, CancellationToken ct)
     {
-        if (NotAdmin(user) is { } forbidden)
+        if (NotOperator(user) is { } forbidden)
         {
             return forbidden;
         }
@@ -161,9 +161,11 @@ public static class ConfigApi
         entry.Key.Name, entry.Key.Kind.ToString(), entry.Key.Description, entry.Key.Min, entry.Key.Max, entry.Key.Secret,
         entry.Key.Secret ? JsonSerializer.SerializeToElement(entry.Display) : entry.Value, entry.Version, entry.Source, entry.UpdatedAt, entry.UpdatedBy);
 
-    private static ProblemHttpResult? NotAdmin(ClaimsPrincipal user) => user.IsInRole(Roles.Admin)
+    // A tenant admin gets nothing here, not even reads: every key applies to every tenant (Entities:Overrides holds
+    // all tenants' policies, OnlyOffice:* decides where every tenant's documents are saved).
+    private static ProblemHttpResult? NotOperator(ClaimsPrincipal user) => Roles.CanOperate(user)
         ? null
-        : Problem(StatusCodes.Status403Forbidden, "Admin role required", "The configuration applies to every tenant; only admins read or change it.", "role");
+        : Problem(StatusCodes.Status403Forbidden, "Operator role required", "The configuration applies to every tenant; only an operator reads or changes it (a tenant admin does not).", "role");
 
     private static ProblemHttpResult UnknownKey(string key) =>
         Problem(StatusCodes.Status404NotFound, "Unknown configuration key", $"'{key}' is not a configuration key (GET /api/config lists them).", "key");

@@ -125,10 +125,10 @@ public static partial class ConfigCatalogue
 
     private static readonly string[] FieldTypes = ["String", "Number", "Integer", "Boolean", "Date", "StringList", "Json"];
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]{0,62}\z")]
     private static partial Regex Identifier();
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+    [GeneratedRegex(@"\A[A-Za-z][A-Za-z0-9_]{0,63}\z")]
     private static partial Regex FieldName();
 
     /// <summary><c>{ tenant: { type: { PreservedFields?: [name], ConflictPolicy?: Reject|LastWriterWins, ExtraFields?: [{Name, Type, Required?, MaxLength?}] } } }</c>.</summary>

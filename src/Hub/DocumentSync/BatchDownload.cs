@@ -3,8 +3,10 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Hub.DocumentSync.Internal;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
+using RealtimeSync.Shared.Documents;
 
 namespace RealtimeSync.Hub.DocumentSync;
 
@@ -45,7 +47,7 @@ public sealed class BatchDownload(RealtimeSyncDb db, IBlobStore blobs, ILogger<B
         var ct = http.RequestAborted;
         http.Response.ContentType = "application/zip";
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"{tenant}-documents.zip\"";
-        http.Response.Headers.CacheControl = "no-store";
+        StoredFiles.ApplyHeaders(http.Response);
         var written = 0;
         try
         {
@@ -94,5 +96,6 @@ public sealed class BatchDownload(RealtimeSyncDb db, IBlobStore blobs, ILogger<B
         }
     }
 
-    private static string EntryName(BatchItem item) => $"{item.Id}/{item.Filename}";
+    // Names stored before uploads were cleaned may still hold "..\", "/" or a right-to-left override.
+    private static string EntryName(BatchItem item) => $"{item.Id}/{FileName.Clean(item.Filename) ?? "document"}";
 }

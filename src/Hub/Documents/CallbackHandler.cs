@@ -23,7 +23,7 @@ public sealed record CallbackAnswer(int HttpStatus, string? Field = null, string
 
 /// <summary>
 /// ONLYOFFICE callbacks (DESIGN §7). The callback URL carries an HMAC of tenant and document (so ids cannot
-/// be guessed across tenants), the body is verified against the JWT secret when one is configured, and a
+/// be guessed across tenants), the body must be signed with the JWT secret (no secret: every callback is refused), and a
 /// save is acknowledged only once the file is fsynced in the spool and its save_jobs row exists.
 /// </summary>
 public sealed class CallbackHandler(
@@ -51,39 +51,44 @@ public sealed class CallbackHandler(
     public async Task<CallbackAnswer> HandleAsync(string tenant, string documentId, JsonObject body, string? headerToken, CancellationToken ct)
     {
         var settings = onlyOffice.CurrentValue;
-        var fields = body;
-        if (settings.JwtSecret.Length > 0)
+        if (settings.JwtSecret.Length == 0)
         {
-            // The body token is preferred; the header token wraps the same fields in "payload".
-            if (body["token"] is JsonValue bodyToken && bodyToken.GetValueKind() == JsonValueKind.String)
-            {
-                var payload = OnlyOfficeJwt.Verify(bodyToken.GetValue<string>(), settings.JwtSecret, clock.GetUtcNow(), out var error);
-                if (payload is null)
-                {
-                    return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, "token", $"The body token {error}.");
-                }
+            // The signed callback URL only says which document; anyone who ever saw an editor config has it. Only
+            // the shared secret proves the body comes from Document Server.
+            return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, "OnlyOffice:JwtSecret",
+                "OnlyOffice:JwtSecret is not configured, so callbacks cannot be verified and are refused. Set it to Document Server's JWT secret.");
+        }
 
-                fields = payload;
-            }
-            else if (headerToken is not null)
+        JsonObject fields;
+        // The body token is preferred; the header token wraps the same fields in "payload".
+        if (body["token"] is JsonValue bodyToken && bodyToken.GetValueKind() == JsonValueKind.String)
+        {
+            var payload = OnlyOfficeJwt.Verify(bodyToken.GetValue<string>(), settings.JwtSecret, clock.GetUtcNow(), out var error);
+            if (payload is null)
             {
-                var payload = OnlyOfficeJwt.Verify(headerToken, settings.JwtSecret, clock.GetUtcNow(), out var error);
-                if (payload is null)
-                {
-                    return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, settings.JwtHeader, $"The {settings.JwtHeader} token {error}.");
-                }
-
-                if (payload["payload"] is not JsonObject wrapped)
-                {
-                    return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, settings.JwtHeader, $"The {settings.JwtHeader} token has no payload object.");
-                }
-
-                fields = wrapped;
+                return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, "token", $"The body token {error}.");
             }
-            else
+
+            fields = payload;
+        }
+        else if (headerToken is not null)
+        {
+            var payload = OnlyOfficeJwt.Verify(headerToken, settings.JwtSecret, clock.GetUtcNow(), out var error);
+            if (payload is null)
             {
-                return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, "token", "A signed token is required (body token or header).");
+                return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, settings.JwtHeader, $"The {settings.JwtHeader} token {error}.");
             }
+
+            if (payload["payload"] is not JsonObject wrapped)
+            {
+                return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, settings.JwtHeader, $"The {settings.JwtHeader} token has no payload object.");
+            }
+
+            fields = wrapped;
+        }
+        else
+        {
+            return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, "token", "A signed token is required (body token or header).");
         }
 
         if (fields["key"] is not JsonValue keyValue || keyValue.GetValueKind() != JsonValueKind.String || !DocumentKey.IsValid(keyValue.GetValue<string>()))

@@ -250,7 +250,7 @@ public sealed class DocumentService(
     }
 
     /// <summary>The ONLYOFFICE editor config for the committed version (signed when a secret is configured).</summary>
-    public async Task<JsonObject> EditorConfigAsync(DocumentRow document, Uri publicBase, string callbackPath, string userId, bool canEdit, CancellationToken ct)
+    public async Task<JsonObject> EditorConfigAsync(DocumentRow document, Uri publicBase, string? callbackPath, string userId, bool canEdit, CancellationToken ct)
     {
         var settings = onlyOffice.CurrentValue;
         var committed = await store.VersionAsync(document.TenantId, document.Id, document.CurrentVersion, ct)
@@ -271,12 +271,16 @@ public sealed class DocumentService(
             ["documentType"] = DocumentType(extension),
             ["editorConfig"] = new JsonObject
             {
-                ["callbackUrl"] = new Uri(publicBase, callbackPath).ToString(),
                 ["mode"] = canEdit ? "edit" : "view",
                 ["user"] = new JsonObject { ["id"] = userId, ["name"] = userId },
                 ["customization"] = new JsonObject { ["forcesave"] = true },
             },
         };
+        if (callbackPath is not null)
+        {
+            config["editorConfig"]!["callbackUrl"] = new Uri(publicBase, callbackPath).ToString();
+        }
+
         if (settings.JwtSecret.Length > 0)
         {
             config["token"] = OnlyOfficeJwt.Sign((JsonObject)config.DeepClone(), settings.JwtSecret);

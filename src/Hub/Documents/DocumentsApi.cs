@@ -10,6 +10,7 @@ using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Tenants;
 using RealtimeSync.Shared.Auth;
+using RealtimeSync.Shared.Documents;
 
 namespace RealtimeSync.Hub.Documents;
 
@@ -80,10 +81,9 @@ public static class DocumentsApi
             return Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"The file is {file.Length} bytes; the limit is {options.CurrentValue.MaxUploadBytes} bytes.", "file");
         }
 
-        var filename = Path.GetFileName(form["filename"].FirstOrDefault() ?? file.FileName);
-        if (string.IsNullOrWhiteSpace(filename) || filename.Length > 255 || filename.Any(char.IsControl))
+        if (FileName.Clean(form["filename"].FirstOrDefault() ?? file.FileName) is not { } filename)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid file name", "The file name must be 1-255 printable characters.", "filename");
+            return Problem(StatusCodes.Status400BadRequest, "Invalid file name", FileName.Rule, "filename");
         }
 
         if (!await db.Tenants.AnyAsync(t => t.Id == tenant, ct))
@@ -153,8 +153,16 @@ public static class DocumentsApi
             return Problem(StatusCodes.Status409Conflict, "No Document Server", "OnlyOffice:DocumentServerUrl is not configured, so documents cannot be opened in an editor.", "OnlyOffice:DocumentServerUrl");
         }
 
-        var callbackPath = $"onlyoffice/callback/{Uri.EscapeDataString(tenant)}/{Uri.EscapeDataString(id)}?sig={callbacks.Signature(tenant, id)}";
+        if (onlyOffice.CurrentValue.JwtSecret.Length == 0)
+        {
+            // Without the shared secret every callback is refused (anyone holding a callback link could post a
+            // "save" of their own file), so an editor opened now would lose its edits.
+            return Problem(StatusCodes.Status409Conflict, "No Document Server secret", "OnlyOffice:JwtSecret is not configured: callbacks cannot be verified, so documents cannot be opened in an editor. Set it to Document Server's JWT secret.", "OnlyOffice:JwtSecret");
+        }
+
+        // Only a writer's session may save: a viewer's config carries no callback link at all.
         var canEdit = Roles.CanWrite(http.User);
+        var callbackPath = canEdit ? $"onlyoffice/callback/{Uri.EscapeDataString(tenant)}/{Uri.EscapeDataString(id)}?sig={callbacks.Signature(tenant, id)}" : null;
         return TypedResults.Ok(await documents.EditorConfigAsync(row, PublicBase(http, onlyOffice.CurrentValue), callbackPath, Actor(http.User), canEdit, ct));
     }
 
@@ -193,6 +201,12 @@ public static class DocumentsApi
         if (!TryFlag(latest, out var wantLatest))
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid parameter", "latest must be true or false.", "latest");
+        }
+
+        if (wantLatest && !Roles.CanWrite(http.User))
+        {
+            // latest=true makes Document Server save the open session: a new version, which is a write.
+            return Problem(StatusCodes.Status403Forbidden, "Read-only role", "latest=true force-saves the open editing session; that needs the editor or admin role. Without it you get the committed version.", "latest");
         }
 
         if (!TryFlag(redirect, out var wantRedirect))
@@ -249,7 +263,7 @@ public static class DocumentsApi
         }
 
         http.Response.ContentLength = served.Size;
-        return TypedResults.Stream(blob.Stream, row.Mime, row.Filename, entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{served.Md5}\""));
+        return StoredFiles.Attachment(http, blob.Stream, row.Mime, row.Filename, new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{served.Md5}\""));
     }
 
     public static async Task<Results<Ok<DiagnosticsDto>, ProblemHttpResult>> DiagnosticsAsync(string tenant, string id, DocumentService documents, CancellationToken ct) =>

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Hub.Infrastructure.Persistence;
@@ -116,9 +115,9 @@ public static partial class EntitiesApi
         {
             id = Guid.NewGuid().ToString("N");
         }
-        else if (body["id"]!.GetValueKind() != JsonValueKind.String || !IdPattern().IsMatch(body["id"]!.GetValue<string>()))
+        else if (body["id"]!.GetValueKind() != JsonValueKind.String || !EntityId.IsValid(body["id"]!.GetValue<string>()))
         {
-            errors["id"] = ["must be 1-100 characters of letters, digits, '.', '_' or '-'"];
+            errors["id"] = [EntityId.Rule];
             id = "";
         }
         else
@@ -362,7 +361,4 @@ public static partial class EntitiesApi
 
     private static Dictionary<string, string[]> ToDictionary(IReadOnlyList<FieldError> errors) =>
         errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
-    private static partial Regex IdPattern();
 }

@@ -76,6 +76,12 @@ public sealed class ChannelSubscriptions
 
     public int ConnectionCount => byConnection.Count;
 
+    /// <summary>Channels <paramref name="connectionId"/> is subscribed to.</summary>
+    public int CountFor(string connectionId) => byConnection.TryGetValue(connectionId, out var channels) ? channels.Count : 0;
+
+    public bool IsSubscribed(string connectionId, string channel) =>
+        byConnection.TryGetValue(connectionId, out var channels) && channels.ContainsKey(channel);
+
     public int SubscriptionCount => byChannel.Values.Sum(c => c.Count);
 
     public IReadOnlyCollection<string> Channels => byChannel.Keys.ToList();

@@ -24,6 +24,8 @@ public static class RealtimeSetup
             : sp.GetRequiredService<InMemoryChannelHistory>());
         builder.Services.AddHostedService<HistoryLifetime>();
         builder.Services.AddSingleton<ChannelSubscriptions>();
+        builder.Services.AddOptions<RealtimeLimitsOptions>().BindConfiguration(RealtimeLimitsOptions.Section);
+        builder.Services.AddSingleton<ConnectionLimits>();
         builder.Services.AddSingleton<ChannelFanOut>();
         builder.Services.AddSingleton<ChannelPublisher>();
         builder.Services.AddSingleton<PresenceTracker>();

@@ -44,7 +44,10 @@ public sealed class SiteTokenIssuer(SigningKeys keys, TimeProvider clock, IOptio
     // Read per request: the config store changes SiteTokens:MaxTtlSeconds at run time.
     public SiteTokenOptions Options => options.CurrentValue;
 
-    public (string Token, DateTimeOffset ExpiresAt) Issue(SiteKeyRow key, int ttlSeconds)
+    public (string Token, DateTimeOffset ExpiresAt) Issue(SiteKeyRow key, int ttlSeconds) => Issue(key.TenantId, Subject(key.Id), ttlSeconds);
+
+    /// <summary>A subscriber token of <paramref name="tenant"/> for a site with no key row (the built-in /demo/ page).</summary>
+    public (string Token, DateTimeOffset ExpiresAt) Issue(string tenant, string subject, int ttlSeconds)
     {
         // Whole seconds, so expiresAt in the answer is exactly the token's exp claim.
         var now = DateTimeOffset.FromUnixTimeSeconds(clock.GetUtcNow().ToUnixTimeSeconds());
@@ -59,8 +62,8 @@ public sealed class SiteTokenIssuer(SigningKeys keys, TimeProvider clock, IOptio
             SigningCredentials = new SigningCredentials(keys.SecurityKey, SecurityAlgorithms.HmacSha256),
             Claims = new Dictionary<string, object>
             {
-                [ClaimNames.Tenant] = key.TenantId,
-                [ClaimNames.Subject] = Subject(key.Id),
+                [ClaimNames.Tenant] = tenant,
+                [ClaimNames.Subject] = subject,
                 [ClaimNames.Role] = new[] { Roles.Viewer },
                 [ChannelAccess.ScopeClaim] = ChannelAccess.SubscribeScope,
             },

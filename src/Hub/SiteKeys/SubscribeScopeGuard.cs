@@ -6,8 +6,8 @@ namespace RealtimeSync.Hub.SiteKeys;
 /// <summary>
 /// What a scope-limited token may call over HTTP. A <see cref="ChannelAccess.SubscribeScope"/> token (a
 /// frontend site's) may open the hub (where <see cref="ChannelAccess"/> limits it to entities channels) and
-/// read: <c>GET /api/tenants/{tenant}</c> and <c>GET /api/tenants/{tenant}/entities/...</c>, because a site
-/// needs the initial state before it applies pushes. Anything else is a 403 problem naming <c>scope</c>, so
+/// read live entities: <c>GET /api/tenants/{tenant}</c> and <c>GET /api/tenants/{tenant}/entities/...</c> (not
+/// <c>/changes</c>, not <c>includeDeleted</c>), because a site needs the initial state before it applies pushes. Anything else is a 403 problem naming <c>scope</c>, so
 /// a route added later stays closed to site tokens unless it is listed here. Tenant and role checks still
 /// apply after this (another tenant is 403 from the tenant filter; writes need editor).
 /// </summary>
@@ -20,7 +20,7 @@ internal static class SubscribeScopeGuard
     public static Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var scope = context.User.FindFirst(ChannelAccess.ScopeClaim)?.Value;
-        if (string.IsNullOrEmpty(scope) || Allows(scope, context.Request.Method, context.Request.Path))
+        if (string.IsNullOrEmpty(scope) || (Allows(scope, context.Request.Method, context.Request.Path) && !context.Request.Query.ContainsKey("includeDeleted")))
         {
             return next(context);
         }
@@ -31,7 +31,7 @@ internal static class SubscribeScopeGuard
         return TypedResults.Problem(
             statusCode: StatusCodes.Status403Forbidden,
             title: "Outside the token's scope",
-            detail: $"A token with scope '{scope}' may subscribe to entities channels and read entities; it cannot {context.Request.Method} {context.Request.Path}.",
+            detail: $"A token with scope '{scope}' may subscribe to entities channels and read live entities (no change feed, no includeDeleted); it cannot {context.Request.Method} {context.Request.Path}{context.Request.QueryString}.",
             extensions: new Dictionary<string, object?> { ["field"] = "scope" }).ExecuteAsync(context);
     }
 
@@ -52,7 +52,9 @@ internal static class SubscribeScopeGuard
             return false;
         }
 
+        // Live public data only: the change feed carries actors and client ids, and deleted rows (includeDeleted,
+        // refused above) are not public any more.
         var segments = (rest.Value ?? "").Trim('/').Split('/');
-        return segments is [{ Length: > 0 }] or [{ Length: > 0 }, "entities", { Length: > 0 }, ..];
+        return segments is [{ Length: > 0 }] or [{ Length: > 0 }, "entities", { Length: > 0 }] or [{ Length: > 0 }, "entities", { Length: > 0 }, not "changes", ..];
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RealtimeSync.Shared.Entities;
 
 namespace RealtimeSync.Shared.Sync;
 
@@ -15,7 +16,7 @@ public static partial class SyncEventReader
     public sealed record Result(SyncEvent? Event, string? EventId, IReadOnlyDictionary<string, string[]> Errors);
 
     /// <summary>Client ids, event ids and entity ids: 1-100 letters, digits, '.', '_', '-' (and ':' for event ids).</summary>
-    public static bool IsValidClientId(string? id) => id is not null && IdPattern().IsMatch(id);
+    public static bool IsValidClientId(string? id) => EntityId.IsValid(id);
 
     /// <summary>Reads the event at <paramref name="node"/>.</summary>
     public static Result Read(JsonNode? node)
@@ -29,7 +30,12 @@ public static partial class SyncEventReader
         var id = String(e, "id", errors, EventIdPattern(), "must be 1-100 characters of letters, digits, '.', '_', ':' or '-'");
         var tenant = String(e, "tenantId", errors, null, "must be a tenant id");
         var type = String(e, "entityType", errors, null, "must be an entity type name");
-        var entityId = String(e, "entityId", errors, IdPattern(), "must be 1-100 characters of letters, digits, '.', '_' or '-'");
+        var entityId = String(e, "entityId", errors, null, EntityId.Rule);
+        if (entityId is not null && !EntityId.IsValid(entityId))
+        {
+            errors["entityId"] = [EntityId.Rule];
+            entityId = null;
+        }
 
         SyncOperation? operation = null;
         if (e["operation"] is JsonValue op && op.GetValueKind() == JsonValueKind.String)
@@ -131,9 +137,6 @@ public static partial class SyncEventReader
         return null;
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
-    private static partial Regex IdPattern();
-
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,100}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9._:-]{1,100}\z")]
     private static partial Regex EventIdPattern();
 }

@@ -16,6 +16,6 @@ public static partial class TenantId
     public static bool IsValid([NotNullWhen(true)] string? value) =>
         value is { Length: > 0 and <= MaxLength } && Pattern().IsMatch(value);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9-]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

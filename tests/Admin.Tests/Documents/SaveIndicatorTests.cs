@@ -55,6 +55,9 @@ public sealed class SaveIndicatorTests : IAsyncLifetime
 
         var (context, page, errors) = await Chromium.NewPageAsync(browser, app.Address);
         await using var _ = context;
+        // Documents are not public (the anonymous demo token cannot read them): the page uses a viewer's token.
+        var viewerToken = app.Services.GetRequiredService<TokenIssuer>().Issue("demo", "vic", ["viewer"], TimeSpan.FromMinutes(10));
+        await page.AddInitScriptAsync($"sessionStorage.setItem('rs.token', '{viewerToken}')");
         await page.GotoAsync($"/demo/document.html?id={id}");
         await page.WaitForSelectorAsync("body[data-ready=true]");
         Assert.Equal("minutes.docx", await page.TextContentAsync("[data-testid=filename]"));

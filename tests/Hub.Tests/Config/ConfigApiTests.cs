@@ -209,6 +209,37 @@ public sealed class ConfigApiTests : IAsyncLifetime
         Assert.Equal("1000", app.Services.GetRequiredService<IConfiguration>()["Realtime:History:MaxCount"]);
     }
 
+    [Theory]
+    [InlineData("admin", "other")]
+    [InlineData("admin", "demo")]
+    public async Task A_tenant_admin_cannot_read_or_change_the_global_configuration(string role, string tenant)
+    {
+        using var operatorClient = ConfigClient.For(app);
+        var before = await ConfigClient.ListAsync(operatorClient);
+        using var tenantAdmin = ConfigClient.For(app, role, "mallory", tenant);
+
+        foreach (var (key, body) in new[]
+        {
+            ("Entities:Overrides", """{"value": {"demo": {"team": {"ConflictPolicy": "LastWriterWins"}}}}"""),
+            ("OnlyOffice:JwtSecret", """{"value": ""}"""),
+            ("OnlyOffice:DocumentServerUrl", """{"value": "http://evil.example/"}"""),
+        })
+        {
+            var (status, problem) = await ConfigClient.PutAsync(tenantAdmin, key, body);
+            Assert.Equal(HttpStatusCode.Forbidden, status);
+            Assert.Equal("role", problem!["field"]!.GetValue<string>());
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenantAdmin.GetAsync("/api/config")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenantAdmin.GetAsync("/api/config/OnlyOffice:DocumentServerUrl")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenantAdmin.GetAsync("/api/config/history")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenantAdmin.PostAsync("/api/config/verify", null)).StatusCode);
+
+        // Nothing changed: same versions and values, and the running configuration never saw the writes.
+        Assert.Equal(before.ToJsonString(), (await ConfigClient.ListAsync(operatorClient)).ToJsonString());
+        Assert.Null(app.Services.GetRequiredService<IConfiguration>()["Entities:Overrides:demo:team:ConflictPolicy"]);
+    }
+
     [Fact]
     public async Task Verify_reports_a_file_broken_by_hand()
     {

@@ -8,13 +8,13 @@ using RealtimeSync.Testing;
 
 namespace RealtimeSync.Hub.Tests.Config;
 
-/// <summary>/api/config through a node's HTTP pipeline, with an admin (or other role's) token.</summary>
+/// <summary>/api/config through a node's HTTP pipeline, with an operator (or other role's) token.</summary>
 internal static class ConfigClient
 {
-    public static HttpClient For(HubApp app, string role = "admin", string subject = "ops-alice")
+    public static HttpClient For(HubApp app, string role = "operator", string subject = "ops-alice", string tenant = "demo")
     {
         var client = app.CreateClient();
-        var token = app.Services.GetRequiredService<TokenIssuer>().Issue("demo", subject, [role], TimeSpan.FromMinutes(10));
+        var token = app.Services.GetRequiredService<TokenIssuer>().Issue(tenant, subject, [role], TimeSpan.FromMinutes(10));
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }

@@ -144,7 +144,7 @@ public abstract class SiteTokensSuite : BackendSuite
         Assert.Equal(HttpStatusCode.OK, (await site.GetAsync("/api/tenants/demo")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await site.GetAsync("/api/tenants/demo/entities/team")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await site.GetAsync("/api/tenants/demo/entities/team/ada")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await site.GetAsync("/api/tenants/demo/entities/team/changes")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await site.GetAsync("/api/tenants/demo/entities/team/changes")).StatusCode); // actors, client ids: not public
 
         var writes = new[]
         {

@@ -44,17 +44,20 @@ internal sealed class ConfigFiles(DataDirectory data)
 
     public void Write(string key, StoredValue value)
     {
-        Directory.CreateDirectory(folder);
+        DataDirectory.CreatePrivateFolder(folder);
         var path = PathOf(key);
         var temp = path + $".{Guid.NewGuid():N}.tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(value, Indented));
+        DataDirectory.MakePrivate(temp); // before it appears under its name
         File.Move(temp, path, overwrite: true);
     }
 
     public void AppendHistory(ConfigChange change)
     {
-        Directory.CreateDirectory(folder);
-        File.AppendAllText(Path.Combine(folder, "history.jsonl"), JsonSerializer.Serialize(change, JsonSerializerOptions.Web) + "\n");
+        DataDirectory.CreatePrivateFolder(folder);
+        var history = Path.Combine(folder, "history.jsonl");
+        File.AppendAllText(history, JsonSerializer.Serialize(change, JsonSerializerOptions.Web) + "\n");
+        DataDirectory.MakePrivate(history);
     }
 
     public IReadOnlyList<ConfigChange> History(int limit)

@@ -20,7 +20,7 @@ internal static class OnlyOfficeJwt
         return $"{Header}.{body}.{Base64Url(signature)}";
     }
 
-    /// <summary>The payload when the token is HS256, correctly signed and not expired; otherwise null and why.</summary>
+    /// <summary>The payload when the token is HS256, correctly signed, has an exp and is not expired; otherwise null and why.</summary>
     public static JsonObject? Verify(string token, string secret, DateTimeOffset now, out string? error)
     {
         error = null;
@@ -54,7 +54,14 @@ internal static class OnlyOfficeJwt
             }
 
             var skew = TimeSpan.FromSeconds(30);
-            if (payload["exp"] is JsonValue exp && exp.TryGetValue<long>(out var expires) && DateTimeOffset.FromUnixTimeSeconds(expires) + skew < now)
+            // A token without exp would be valid forever once leaked (Document Server always sets one).
+            if (payload["exp"] is not JsonValue exp || !exp.TryGetValue<long>(out var expires))
+            {
+                error = "has no expiry (exp)";
+                return null;
+            }
+
+            if (DateTimeOffset.FromUnixTimeSeconds(expires) + skew < now)
             {
                 error = "has expired";
                 return null;

@@ -26,6 +26,7 @@ public static class HttpSetup
             // Kestrel reports oversized or malformed requests as BadHttpRequestException carrying the right 4xx.
             StatusCodeSelector = e => e is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
+        app.UseSecurityHeaders();
         app.UseStatusCodePages();
         app.Use(RejectOversizedBodies);
         return app;

@@ -29,6 +29,7 @@ public static class LoggingSetup
             .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
             .Filter.ByExcluding(ExpectedHubErrors.IsClientRefusal)
             .Enrich.FromLogContext()
+            .Enrich.With(new ControlCharacterEscaper())
             .Enrich.WithProperty("NodeId", configuration["Node:Id"] ?? Environment.MachineName);
         if (configuration.GetSection("Serilog").Exists())
         {

@@ -40,5 +40,14 @@ public static class PersistenceSetup
         await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().MigrateAsync();
         await scope.ServiceProvider.GetRequiredService<DatabaseSeeder>().SeedAsync();
+        if (string.IsNullOrWhiteSpace(app.Configuration.GetConnectionString("Postgres")))
+        {
+            // The SQLite file holds the data-protection key ring (cookies, site-key secrets): the owner's only.
+            var file = app.Services.GetRequiredService<DataDirectory>().Combine("realtime-sync.db");
+            foreach (var path in new[] { file, file + "-wal", file + "-shm", file + "-journal" })
+            {
+                DataDirectory.MakePrivate(path);
+            }
+        }
     }
 }

@@ -1,5 +1,6 @@
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Hosting;
+using RealtimeSync.Hub.Infrastructure.Http;
 
 namespace RealtimeSync.Hub.Infrastructure.Storage;
 
@@ -26,7 +27,7 @@ public static class StorageSetup
         return app;
     }
 
-    private static async Task<IResult> DownloadAsync(string key, long? expires, string? sig, IBlobStore store, CancellationToken ct)
+    private static async Task<IResult> DownloadAsync(string key, long? expires, string? sig, HttpContext http, IBlobStore store, CancellationToken ct)
     {
         if (store is not LocalBlobStore local)
         {
@@ -42,6 +43,7 @@ public static class StorageSetup
         var blob = await local.GetAsync(key, ct);
         return blob is null
             ? TypedResults.NotFound()
-            : TypedResults.Stream(blob.Stream, blob.Info.ContentType, lastModified: blob.Info.LastModified, entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{blob.Info.Md5}\""));
+            : StoredFiles.Attachment(http, blob.Stream, blob.Info.ContentType, filename: null,
+                new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{blob.Info.Md5}\""), blob.Info.LastModified);
     }
 }

@@ -4,7 +4,11 @@ using Microsoft.AspNetCore.Mvc;
 using Radzen;
 using RealtimeSync.Admin;
 using RealtimeSync.Admin.Services;
+using RealtimeSync.Hub.Config;
+using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.SiteKeys;
+using RealtimeSync.Hub.Sync;
 
 namespace RealtimeSync.Hub.Backoffice;
 

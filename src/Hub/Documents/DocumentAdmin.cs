@@ -1,11 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Admin.Services;
-using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Documents;
 
-namespace RealtimeSync.Hub.Backoffice;
+namespace RealtimeSync.Hub.Documents;
 
 /// <summary>
 /// The admin's Documents page over <see cref="DocumentService"/> and <see cref="DocumentStore"/>, the same code the

@@ -1,12 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RealtimeSync.Admin.Services;
-using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Entities;
 using RealtimeSync.Shared.Realtime;
 
-namespace RealtimeSync.Hub.Backoffice;
+namespace RealtimeSync.Hub.Entities;
 
 /// <summary>
 /// The admin's editors over the entity store. A Blazor circuit lives for hours, so every call takes

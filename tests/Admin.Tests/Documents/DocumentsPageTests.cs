@@ -101,7 +101,7 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
         await Assertions.Expect(page.Locator("[data-testid=current-version]")).ToHaveTextAsync("2");
 
         await page.ClickAsync("[data-testid=restore-v1]");
-        await page.Locator(".rz-dialog button", new PageLocatorOptions { HasText = "Restore" }).ClickAsync();
+        await page.Locator(".mud-dialog button", new PageLocatorOptions { HasText = "Restore" }).ClickAsync();
 
         await Assertions.Expect(page.Locator("[data-testid=current-version]")).ToHaveTextAsync("3");
         await Assertions.Expect(page.Locator("[data-testid=version-row][data-version='3']")).ToBeVisibleAsync();

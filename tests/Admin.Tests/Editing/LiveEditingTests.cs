@@ -8,7 +8,7 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
 {
     private static ILocator Input(IPage page, string field) => page.Locator($"[data-testid=field-{field}] input, [data-testid=field-{field}] textarea").First;
 
-    /// <summary>Types like a person (the Radzen inputs update on every keystroke).</summary>
+    /// <summary>Types like a person (the inputs are Immediate: they update on every keystroke).</summary>
     private static async Task TypeAsync(IPage page, string field, string text)
     {
         var input = Input(page, field);

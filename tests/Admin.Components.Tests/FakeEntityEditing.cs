@@ -27,6 +27,12 @@ internal sealed class FakeEntityEditing : IEntityEditing
     public Task<EntityPage> ListAsync(string tenant, string type, string? after, int limit, CancellationToken ct = default) =>
         Task.FromResult(new EntityPage(Entities.Values.Where(e => e.Type == type).ToList(), null));
 
+    public Task<EntityListPage> QueryAsync(string tenant, string type, EntityListQuery query, CancellationToken ct = default)
+    {
+        var all = Entities.Values.Where(e => e.Type == type).OrderBy(e => e.Id, StringComparer.Ordinal).ToList();
+        return Task.FromResult(new EntityListPage(all.Skip(query.Skip).Take(query.Take).ToList(), all.Count));
+    }
+
     public Task<EntityDto?> GetAsync(string tenant, string type, string id, CancellationToken ct = default) =>
         Task.FromResult(Entities.GetValueOrDefault(id));
 

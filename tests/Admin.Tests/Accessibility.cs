@@ -29,7 +29,7 @@ internal static class Accessibility
               const result = await axe.run(document, { resultTypes: ['violations'] });
               return result.violations
                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                .map(v => `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')})`);
+                .map(v => `${v.id}: ${v.help} (${v.nodes.length}: ${v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' ' + (n.any[0]?.message ?? '')).join(' | ')})`);
             }
             """);
         return json.EnumerateArray().Select(e => e.GetString()!).ToList();

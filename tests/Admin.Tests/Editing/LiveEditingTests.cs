@@ -108,9 +108,11 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         var (context, page, _) = await fixture.SignedInPageAsync("admin", "/entities/team/ada");
         await using var _1 = context;
 
-        Assert.True(await Input(page, "employeeId").IsDisabledAsync());
-        Assert.True(await Input(page, "joinDate").IsDisabledAsync());
-        Assert.False(await Input(page, "role").IsDisabledAsync());
+        // Read-only with the reason, not disabled: the value stays readable and selectable.
+        Assert.False(await Input(page, "employeeId").IsEditableAsync());
+        Assert.False(await Input(page, "joinDate").IsEditableAsync());
+        Assert.Contains("Preserved", await page.InnerTextAsync("[data-testid=field-employeeId]"));
+        Assert.True(await Input(page, "role").IsEditableAsync());
     }
 
     [Fact]
@@ -128,7 +130,7 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
 
         await site.WaitForFunctionAsync("() => document.querySelector('[data-testid=tagline]')?.textContent === 'Now with live settings'",
             null, new PageWaitForFunctionOptions { Timeout = 1000 });
-        Assert.True(await Input(page, "createdAt").IsDisabledAsync());
+        Assert.False(await Input(page, "createdAt").IsEditableAsync());
         Assert.Empty(siteErrors);
     }
 

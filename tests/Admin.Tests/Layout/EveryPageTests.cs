@@ -29,7 +29,7 @@ public sealed class EveryPageTests(BrowserFixture fixture) : IClassFixture<Brows
 
         var violations = await Accessibility.SeriousViolationsAsync(page);
 
-        Assert.Empty(violations);
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
         Assert.Empty(errors);
     }
 
@@ -39,7 +39,8 @@ public sealed class EveryPageTests(BrowserFixture fixture) : IClassFixture<Brows
         var (context, page, errors) = await fixture.NewPageAsync();
         await using var _ = context;
         await page.GotoAsync("/login");
-        Assert.Empty(await Accessibility.SeriousViolationsAsync(page));
+        var violations = await Accessibility.SeriousViolationsAsync(page);
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
         Assert.Empty(errors);
     }
 
@@ -62,7 +63,8 @@ public sealed class EveryPageTests(BrowserFixture fixture) : IClassFixture<Brows
         Assert.InRange(nameBox.X + nameBox.Width, 0, 390);
         Assert.True(await page.EvaluateAsync<bool>("() => document.scrollingElement.scrollWidth <= window.innerWidth"));
         Assert.False(await page.Locator("[data-testid=nav]").IsVisibleAsync());               // the drawer collapsed
-        Assert.Empty(await Accessibility.SeriousViolationsAsync(page));
+        var violations = await Accessibility.SeriousViolationsAsync(page);
+        Assert.True(violations.Count == 0, string.Join("\n", violations));
         Assert.Empty(errors);
     }
 

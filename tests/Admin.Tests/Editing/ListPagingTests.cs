@@ -73,8 +73,8 @@ public sealed class ListPagingTests(BrowserFixture fixture) : IClassFixture<Brow
         var search = clock.ElapsedMilliseconds;
 
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "rs-list-paging-ms.txt"), $"next page {nextPage} ms, search {search} ms (incl. 300 ms debounce)");
-        // Click to rendered rows, through the circuit; ~1.4 s measured on a shared 2-core machine at load 20, so the
-        // bound is generous. Reading all 10,000 rows per page (the old in-memory grid) took longer than this.
+        // Click to rendered rows, through the circuit: ~1.4 s measured on a shared 2-core machine at load 20, so the
+        // bound is generous.
         Assert.InRange(nextPage, 0, 2500);
         Assert.Empty(errors);
     }

@@ -146,4 +146,29 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         await page.WaitForSelectorAsync("[data-testid=row-ada]");
         Assert.Equal(0, await page.Locator("[data-testid=new]").CountAsync());
     }
+
+    [Fact]
+    public async Task Leaving_with_unsaved_changes_asks_first_and_ctrl_s_saves()
+    {
+        var (context, page, errors) = await fixture.SignedInPageAsync("admin", "/entities/team/ada");
+        await using var _1 = context;
+        await TypeAsync(page, "bio", "Wrote the first program.");
+        await page.WaitForSelectorAsync("[data-testid=save-status][data-state=unsaved]");
+
+        await page.Locator("[data-testid=nav] a", new() { HasText = "Dashboard" }).ClickAsync();
+        var dialog = page.Locator(".mud-dialog");
+        await dialog.WaitForAsync();
+        Assert.Contains("unsaved changes", await dialog.InnerTextAsync());
+        await dialog.Locator("button", new() { HasText = "Stay" }).ClickAsync();
+        await dialog.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        Assert.EndsWith("/entities/team/ada", page.Url);
+        Assert.Equal("Wrote the first program.", await Input(page, "bio").InputValueAsync());
+
+        await page.Keyboard.PressAsync("Control+s");
+        await page.WaitForSelectorAsync("[data-testid=save-status][data-state=saved]");
+
+        await page.Locator("[data-testid=nav] a", new() { HasText = "Dashboard" }).ClickAsync();
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        Assert.Empty(errors);
+    }
 }

@@ -10,6 +10,22 @@ public sealed record ClusterSample(DateTimeOffset At, IReadOnlyList<ClusterNode>
 /// <param name="Series">Node id → one value per label (0 where the node did not report).</param>
 public sealed record NodeChartData(IReadOnlyList<string> Labels, IReadOnlyList<(string Node, double[] Values)> Series);
 
+/// <summary>One charted measure of a node: its test id key, its title and how it is read from a reading.</summary>
+public sealed record NodeMeasure(string Key, string Title, Func<ClusterNode, double> Value);
+
+/// <summary>The Dashboard's charts, in the order shown.</summary>
+public static class NodeMeasures
+{
+    public static readonly IReadOnlyList<NodeMeasure> All =
+    [
+        new("connections", "Connections", n => n.Connections),
+        new("publications", "Publications/s", n => n.PublicationsPerSecond),
+        new("deliveries", "Deliveries/s", n => n.DeliveriesPerSecond),
+        new("save-jobs", "Pending save jobs", n => n.PendingSaveJobs),
+        new("sync-requests", "Sync requests/s", n => n.SyncRequestsPerSecond),
+    ];
+}
+
 /// <summary>
 /// The Dashboard's readings of the last <see cref="Window"/>, oldest first. Scoped (one per circuit): the page adds a
 /// reading on every refresh and renders the charts from here, so a re-render never loses the history.

@@ -25,6 +25,7 @@ public static class BackofficeSetup
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddMudServices();
         builder.Services.AddScoped<NodeHistory>();
+        builder.Services.AddScoped<RealtimeSync.Admin.Documents.DocumentDetailsState>();
         builder.Services.AddScoped<IAdminAccounts, AdminAccounts>();
         builder.Services.AddScoped<INodeStatusSource, NodeStatusSource>();
         builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();

@@ -24,15 +24,18 @@ public static class SaveStatusText
             _ => status.State,
         };
 
-    public static Radzen.BadgeStyle Style(string state) => state switch
+    public static MudBlazor.Color Style(string state) => state switch
     {
-        SaveStates.Saved => Radzen.BadgeStyle.Success,
-        SaveStates.Saving or SaveStates.ForceSaveRequested => Radzen.BadgeStyle.Info,
-        SaveStates.Editing => Radzen.BadgeStyle.Warning,
-        SaveStates.Failed => Radzen.BadgeStyle.Danger,
-        SaveStates.Retrying => Radzen.BadgeStyle.Danger,
-        _ => Radzen.BadgeStyle.Light,
+        SaveStates.Saved => MudBlazor.Color.Success,
+        SaveStates.Saving or SaveStates.ForceSaveRequested => MudBlazor.Color.Info,
+        SaveStates.Editing => MudBlazor.Color.Warning,
+        SaveStates.Failed => MudBlazor.Color.Error,
+        SaveStates.Retrying => MudBlazor.Color.Error,
+        _ => MudBlazor.Color.Default,
     };
+
+    /// <summary>True while a save of the document is not committed yet (leaving the editor now could lose it).</summary>
+    public static bool Pending(string state) => state is SaveStates.Saving or SaveStates.ForceSaveRequested or SaveStates.Retrying;
 
     public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 

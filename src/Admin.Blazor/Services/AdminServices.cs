@@ -59,6 +59,8 @@ public interface IClusterStatusSource
 
 /// <param name="Backplane">connected | degraded | down | in-process.</param>
 /// <param name="Lost">The node stopped reporting (three heartbeats missed).</param>
+/// <param name="PendingSaveJobs">Pending save jobs whose spooled file is on the node (<c>rs.save_jobs.pending</c>).</param>
+/// <param name="SyncRequestsPerSecond">Sync requests the node answered per second since its previous heartbeat (<c>rs.sync.requests</c>).</param>
 public sealed record ClusterNode(
     string NodeId,
     string Version,
@@ -69,6 +71,8 @@ public sealed record ClusterNode(
     int Subscriptions,
     double PublicationsPerSecond,
     double DeliveriesPerSecond,
+    int PendingSaveJobs,
+    double SyncRequestsPerSecond,
     string Backplane,
     DateTimeOffset BackplaneSince,
     string? BackplaneReason,

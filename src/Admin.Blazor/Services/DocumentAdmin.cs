@@ -52,7 +52,7 @@ public sealed record AdminDocument(
 /// <param name="Source">upload | callback-2 | callback-6 | restore-vN …</param>
 public sealed record AdminDocumentVersion(int Version, long Size, string Md5, string Sha256, string Source, DateTimeOffset CreatedAt, string CreatedBy);
 
-/// <param name="Outcome">saved (a new version was committed) | nothing-to-save | timed-out | failed | not-configured.</param>
+/// <param name="Outcome">One of <see cref="RealtimeSync.Shared.Documents.ForceSaveOutcomes"/>, the names the API answers too.</param>
 /// <param name="Version">The current version afterwards.</param>
 public sealed record AdminForceSaveResult(string Outcome, int Version, string? Detail);
 

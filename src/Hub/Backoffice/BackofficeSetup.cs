@@ -1,24 +1,31 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
-using Radzen;
+using MudBlazor.Services;
 using RealtimeSync.Admin;
+using RealtimeSync.Admin.Dashboard;
 using RealtimeSync.Admin.Services;
+using RealtimeSync.Hub.Config;
+using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.SiteKeys;
+using RealtimeSync.Hub.Sync;
 
 namespace RealtimeSync.Hub.Backoffice;
 
 public static class BackofficeSetup
 {
-    /// <summary>The Blazor Server backoffice from src/Admin.Blazor, with Radzen (Material theme).</summary>
+    /// <summary>The Blazor Server backoffice from src/Admin.Blazor, on MudBlazor (Material theme).</summary>
     public static WebApplicationBuilder AddBackoffice(this WebApplicationBuilder builder)
     {
-        // Serves _content/* of Radzen and the admin library from their packages in every environment,
+        // Serves _content/* of MudBlazor and the admin library from their packages in every environment,
         // not only Development (`dotnet run` without a launch profile runs as Production).
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddCascadingAuthenticationState();
-        builder.Services.AddRadzenComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddScoped<NodeHistory>();
+        builder.Services.AddScoped<RealtimeSync.Admin.Documents.DocumentDetailsState>();
         builder.Services.AddScoped<IAdminAccounts, AdminAccounts>();
         builder.Services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section);
         builder.Services.AddSingleton<LoginThrottle>();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Storage;
@@ -16,6 +17,7 @@ public static class DocumentDownloads
     public static IEndpointRouteBuilder MapDocumentDownloads(this IEndpointRouteBuilder app)
     {
         app.MapGet("/backoffice/documents/{id}/versions/{version}/content", DownloadAsync).RequireAuthorization().ExcludeFromDescription();
+        app.MapGet("/backoffice/documents/{id}/content", LatestAsync).RequireAuthorization().ExcludeFromDescription();
         return app;
     }
 
@@ -50,6 +52,16 @@ public static class DocumentDownloads
         var name = $"{Path.GetFileNameWithoutExtension(document.Filename)}.v{number}{Path.GetExtension(document.Filename)}";
         return StoredFiles.Attachment(http, blob.Stream, document.Mime, name);
     }
+
+    /// <summary>
+    /// <c>GET /backoffice/documents/{id}/content?latest=true</c>: the current content for the signed-in backoffice user,
+    /// with the API's rules (DocumentsApi.ContentAsync): while an editing session is open, a force-save first, so the
+    /// download is never older than what the editors see.
+    /// </summary>
+    public static Task<IResult> LatestAsync(
+        string id, string? latest, HttpContext http, DocumentStore store, DocumentService documents, IBlobStore blobs,
+        IOptionsMonitor<DocumentsOptions> options, CancellationToken ct) =>
+        DocumentsApi.ContentAsync(http.User.FindFirst(ClaimNames.Tenant)?.Value ?? "", id, latest, null, null, null, http, store, documents, blobs, options, ct);
 
     private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });

@@ -181,8 +181,8 @@ public static class DocumentsApi
         var result = await documents.ForceSaveAsync(tenant, id, ct);
         return result.Outcome switch
         {
-            ForceSaveOutcome.Committed => TypedResults.Ok(new ForceSaveResponse("committed", result.Version)),
-            ForceSaveOutcome.NothingToSave => TypedResults.Ok(new ForceSaveResponse("nothing-to-save", result.Version)),
+            ForceSaveOutcome.Committed => TypedResults.Ok(new ForceSaveResponse(ForceSaveOutcomes.Committed, result.Version)),
+            ForceSaveOutcome.NothingToSave => TypedResults.Ok(new ForceSaveResponse(ForceSaveOutcomes.NothingToSave, result.Version)),
             ForceSaveOutcome.NotConfigured => Problem(StatusCodes.Status409Conflict, "No Document Server", result.Detail!, "OnlyOffice:DocumentServerUrl"),
             ForceSaveOutcome.TimedOut => Problem(StatusCodes.Status504GatewayTimeout, "Force-save not committed in time", result.Detail!, "id"),
             _ => Problem(StatusCodes.Status502BadGateway, "Force-save failed", result.Detail!, "id"),

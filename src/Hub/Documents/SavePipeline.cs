@@ -59,6 +59,7 @@ public sealed class SavePipeline(
         }
 
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        DocumentMetrics.Pending = pending.Count(j => spool.Exists(j.SpoolFile));
         var heads = pending.GroupBy(j => (j.TenantId, j.DocumentId)).Select(g => g.First())
             .Where(j => j.NextAttemptMs <= now && j.LeaseUntilMs < now && spool.Exists(j.SpoolFile)).ToList();
         var done = 0;

@@ -6,8 +6,8 @@ namespace RealtimeSync.Hub.Entities;
 /// The entity-type catalog as currently configured, read at use time so a configuration reload applies
 /// without a restart:
 /// <list type="bullet">
-/// <item><c>Entities:Definitions:{type}</c> defines a type (Fields[] of Name/Type/Required/MaxLength,
-/// PreservedFields[], ConflictPolicy, Singleton) or replaces a built-in one;</item>
+/// <item><c>Entities:Definitions:{type}</c> defines a type (Fields[] of Name/Type/Required/MaxLength and display
+/// metadata Label/List (No|Wide|Always)/Image, PreservedFields[], ConflictPolicy, Singleton, TitleField, Label) or replaces a built-in one;</item>
 /// <item><c>Entities:Types</c> lists which types exist (default: every built-in and defined type);</item>
 /// <item><c>Entities:Overrides:{tenant}:{type}</c> changes PreservedFields, ConflictPolicy or adds ExtraFields for one tenant.</item>
 /// </list>
@@ -27,7 +27,9 @@ public sealed class EntityTypes(IConfiguration configuration)
                     Fields(definition.GetSection("Fields")),
                     definition.GetSection("PreservedFields").Get<string[]>() ?? [],
                     Enum.TryParse<ConflictPolicy>(definition["ConflictPolicy"], ignoreCase: true, out var policy) ? policy : ConflictPolicy.Reject,
-                    definition.GetValue<bool?>("Singleton") ?? false);
+                    definition.GetValue<bool?>("Singleton") ?? false,
+                    definition["TitleField"],
+                    definition["Label"]);
                 if (!order.Contains(definition.Key))
                 {
                     order.Add(definition.Key);
@@ -58,6 +60,9 @@ public sealed class EntityTypes(IConfiguration configuration)
             f["Name"]!,
             Enum.TryParse<FieldType>(f["Type"], ignoreCase: true, out var type) ? type : FieldType.String,
             f.GetValue<bool?>("Required") ?? false,
-            f.GetValue<int?>("MaxLength")))
+            f.GetValue<int?>("MaxLength"),
+            f["Label"],
+            Enum.TryParse<ListColumn>(f["List"], ignoreCase: true, out var list) ? list : ListColumn.No,
+            f.GetValue<bool?>("Image") ?? false))
         .ToList();
 }

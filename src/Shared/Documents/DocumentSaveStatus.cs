@@ -36,3 +36,22 @@ public static class SaveStates
     /// <summary>The last editor left without changes (status 4), or the session ended.</summary>
     public const string Closed = "closed";
 }
+
+/// <summary>The outcomes of a force-save, one name each for the API (<c>outcome</c>) and the backoffice.</summary>
+public static class ForceSaveOutcomes
+{
+    /// <summary>The editors' changes were committed as a new version.</summary>
+    public const string Committed = "committed";
+
+    /// <summary>No open session, or Document Server had nothing unsaved: the current version holds every change.</summary>
+    public const string NothingToSave = "nothing-to-save";
+
+    /// <summary>Document Server accepted the force-save, but no new version was committed in time.</summary>
+    public const string TimedOut = "timed-out";
+
+    /// <summary>No Document Server is configured.</summary>
+    public const string NotConfigured = "not-configured";
+
+    /// <summary>Refused, unreachable, or a force-save error.</summary>
+    public const string Failed = "failed";
+}

@@ -28,51 +28,54 @@ public static class DefaultEntityTypes
     public static EntityTypeSchema Team { get; } = new(
         "team",
         [
-            new("name", FieldType.String, Required: true, MaxLength: 200),
-            new("role", FieldType.String, MaxLength: 200),
-            new("email", FieldType.String, MaxLength: 320),
+            new("name", FieldType.String, Required: true, MaxLength: 200, List: ListColumn.Always),
+            new("role", FieldType.String, MaxLength: 200, List: ListColumn.Always),
+            new("email", FieldType.String, MaxLength: 320, List: ListColumn.Wide),
             new("bio", FieldType.String, MaxLength: 4000),
-            new("photoUrl", FieldType.String, MaxLength: 2000),
+            new("photoUrl", FieldType.String, MaxLength: 2000, Label: "Photo", Image: true),
             new("order", FieldType.Integer),
-            new("active", FieldType.Boolean),
+            new("active", FieldType.Boolean, List: ListColumn.Wide),
             new("skills", FieldType.StringList, MaxLength: 50),
             new("createdAt", FieldType.Date),
             new("joinDate", FieldType.Date),
-            new("employeeId", FieldType.String, MaxLength: 50),
+            new("employeeId", FieldType.String, MaxLength: 50, Label: "Employee ID"),
         ],
-        ["createdAt", "joinDate", "employeeId"]);
+        ["createdAt", "joinDate", "employeeId"],
+        TitleField: "name");
 
     /// <summary>Services offered.</summary>
     public static EntityTypeSchema Services { get; } = new(
         "services",
         [
-            new("title", FieldType.String, Required: true, MaxLength: 200),
+            new("title", FieldType.String, Required: true, MaxLength: 200, List: ListColumn.Always),
             new("description", FieldType.String, MaxLength: 4000),
-            new("price", FieldType.Number),
+            new("price", FieldType.Number, List: ListColumn.Wide),
             new("icon", FieldType.String, MaxLength: 100),
             new("order", FieldType.Integer),
-            new("published", FieldType.Boolean),
+            new("published", FieldType.Boolean, List: ListColumn.Wide),
             new("createdAt", FieldType.Date),
             new("views", FieldType.Integer),
             new("rating", FieldType.Number),
         ],
-        ["createdAt", "views", "rating"]);
+        ["createdAt", "views", "rating"],
+        TitleField: "title");
 
     /// <summary>Solutions (case studies, products).</summary>
     public static EntityTypeSchema Solutions { get; } = new(
         "solutions",
         [
-            new("title", FieldType.String, Required: true, MaxLength: 200),
+            new("title", FieldType.String, Required: true, MaxLength: 200, List: ListColumn.Always),
             new("summary", FieldType.String, MaxLength: 1000),
             new("body", FieldType.String, MaxLength: 20000),
             new("tags", FieldType.StringList, MaxLength: 30),
             new("order", FieldType.Integer),
-            new("published", FieldType.Boolean),
+            new("published", FieldType.Boolean, List: ListColumn.Wide),
             new("createdAt", FieldType.Date),
             new("views", FieldType.Integer),
-            new("category", FieldType.String, MaxLength: 100),
+            new("category", FieldType.String, MaxLength: 100, List: ListColumn.Wide),
         ],
-        ["createdAt", "views", "category"]);
+        ["createdAt", "views", "category"],
+        TitleField: "title");
 
     /// <summary>All default types, in display order.</summary>
     public static IReadOnlyList<EntityTypeSchema> All { get; } = [Settings, Team, Services, Solutions];

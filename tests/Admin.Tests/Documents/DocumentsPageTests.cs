@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.Playwright;
+using RealtimeSync.Shared.Documents;
 using RealtimeSync.Testing;
 
 namespace RealtimeSync.Admin.Tests.Documents;
@@ -101,7 +102,7 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
         await Assertions.Expect(page.Locator("[data-testid=current-version]")).ToHaveTextAsync("2");
 
         await page.ClickAsync("[data-testid=restore-v1]");
-        await page.Locator(".rz-dialog button", new PageLocatorOptions { HasText = "Restore" }).ClickAsync();
+        await page.Locator(".mud-dialog button", new PageLocatorOptions { HasText = "Restore" }).ClickAsync();
 
         await Assertions.Expect(page.Locator("[data-testid=current-version]")).ToHaveTextAsync("3");
         await Assertions.Expect(page.Locator("[data-testid=version-row][data-version='3']")).ToBeVisibleAsync();
@@ -185,7 +186,7 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
         await page.ClickAsync("[data-testid=forcesave]");
 
         var result = page.Locator("[data-testid=forcesave-result]");
-        await Assertions.Expect(result).ToHaveAttributeAsync("data-outcome", "saved");
+        await Assertions.Expect(result).ToHaveAttributeAsync("data-outcome", ForceSaveOutcomes.Committed);
         await Assertions.Expect(result).ToContainTextAsync("Saved v2");
         await Assertions.Expect(page.Locator("[data-testid=current-version]")).ToHaveTextAsync("2");
         var (sha, version) = await fixture.ContentAsync(id);

@@ -8,7 +8,7 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
 {
     private static ILocator Input(IPage page, string field) => page.Locator($"[data-testid=field-{field}] input, [data-testid=field-{field}] textarea").First;
 
-    /// <summary>Types like a person (the Radzen inputs update on every keystroke).</summary>
+    /// <summary>Types like a person (the inputs are Immediate: they update on every keystroke).</summary>
     private static async Task TypeAsync(IPage page, string field, string text)
     {
         var input = Input(page, field);
@@ -108,9 +108,11 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         var (context, page, _) = await fixture.SignedInPageAsync("admin", "/entities/team/ada");
         await using var _1 = context;
 
-        Assert.True(await Input(page, "employeeId").IsDisabledAsync());
-        Assert.True(await Input(page, "joinDate").IsDisabledAsync());
-        Assert.False(await Input(page, "role").IsDisabledAsync());
+        // Read-only with the reason, not disabled: the value stays readable and selectable.
+        Assert.False(await Input(page, "employeeId").IsEditableAsync());
+        Assert.False(await Input(page, "joinDate").IsEditableAsync());
+        Assert.Contains("Preserved", await page.InnerTextAsync("[data-testid=field-employeeId]"));
+        Assert.True(await Input(page, "role").IsEditableAsync());
     }
 
     [Fact]
@@ -128,7 +130,7 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
 
         await site.WaitForFunctionAsync("() => document.querySelector('[data-testid=tagline]')?.textContent === 'Now with live settings'",
             null, new PageWaitForFunctionOptions { Timeout = 1000 });
-        Assert.True(await Input(page, "createdAt").IsDisabledAsync());
+        Assert.False(await Input(page, "createdAt").IsEditableAsync());
         Assert.Empty(siteErrors);
     }
 
@@ -143,5 +145,30 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         await page.GotoAsync("/entities/team");
         await page.WaitForSelectorAsync("[data-testid=row-ada]");
         Assert.Equal(0, await page.Locator("[data-testid=new]").CountAsync());
+    }
+
+    [Fact]
+    public async Task Leaving_with_unsaved_changes_asks_first_and_ctrl_s_saves()
+    {
+        var (context, page, errors) = await fixture.SignedInPageAsync("admin", "/entities/team/ada");
+        await using var _1 = context;
+        await TypeAsync(page, "bio", "Wrote the first program.");
+        await page.WaitForSelectorAsync("[data-testid=save-status][data-state=unsaved]");
+
+        await page.Locator("[data-testid=nav] a", new() { HasText = "Dashboard" }).ClickAsync();
+        var dialog = page.Locator(".mud-dialog");
+        await dialog.WaitForAsync();
+        Assert.Contains("unsaved changes", await dialog.InnerTextAsync());
+        await dialog.Locator("button", new() { HasText = "Stay" }).ClickAsync();
+        await dialog.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        Assert.EndsWith("/entities/team/ada", page.Url);
+        Assert.Equal("Wrote the first program.", await Input(page, "bio").InputValueAsync());
+
+        await page.Keyboard.PressAsync("Control+s");
+        await page.WaitForSelectorAsync("[data-testid=save-status][data-state=saved]");
+
+        await page.Locator("[data-testid=nav] a", new() { HasText = "Dashboard" }).ClickAsync();
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        Assert.Empty(errors);
     }
 }

@@ -24,7 +24,7 @@ public sealed class SiteKeysPageTests(BrowserFixture fixture) : IClassFixture<Br
         var (context, page, errors) = await fixture.SignedInPageAsync("admin", "/site-keys");
         await using var _ = context;
         await page.WaitForSelectorAsync("[data-testid=site-keys][data-live=true]");
-        var entry = page.Locator(".rz-sidebar a", new() { HasText = "Site keys" });
+        var entry = page.Locator("[data-testid=nav] a", new() { HasText = "Site keys" });
         Assert.EndsWith("site-keys", await entry.GetAttributeAsync("href"));
 
         await page.FillAsync("[data-testid=new-key-name]", "shop.example.com");
@@ -52,14 +52,14 @@ public sealed class SiteKeysPageTests(BrowserFixture fixture) : IClassFixture<Br
         // Cancelling the confirmation keeps the key.
         var revoke = page.Locator($"[data-testid=revoke][data-prefix='{prefix}']");
         await revoke.ClickAsync();
-        await page.Locator(".rz-dialog button", new() { HasText = "Cancel" }).ClickAsync();
-        await page.Locator(".rz-dialog").WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        await page.Locator(".mud-dialog button", new() { HasText = "Cancel" }).ClickAsync();
+        await page.Locator(".mud-dialog").WaitForAsync(new() { State = WaitForSelectorState.Detached });
         Assert.Equal("active", await Status(page, prefix).GetAttributeAsync("data-state"));
         Assert.Equal(HttpStatusCode.OK, await MintAsync(secret));
 
         await revoke.ClickAsync();
-        Assert.Contains("shop.example.com", await page.Locator(".rz-dialog").InnerTextAsync());
-        await page.Locator(".rz-dialog button", new() { HasText = "Revoke" }).ClickAsync();
+        Assert.Contains("shop.example.com", await page.Locator(".mud-dialog").InnerTextAsync());
+        await page.Locator(".mud-dialog button", new() { HasText = "Revoke" }).ClickAsync();
 
         await page.WaitForSelectorAsync($"[data-testid=key-status][data-prefix='{prefix}'][data-state=revoked]");
         Assert.Contains("admin", await Status(page, prefix).InnerTextAsync());
@@ -91,7 +91,7 @@ public sealed class SiteKeysPageTests(BrowserFixture fixture) : IClassFixture<Br
     {
         var (context, page, _) = await fixture.SignedInPageAsync(userName, "/");
         await using var _1 = context;
-        var sidebar = page.Locator(".rz-sidebar");
+        var sidebar = page.Locator("[data-testid=nav]");
         await sidebar.GetByText("Dashboard", new() { Exact = true }).WaitForAsync();
         Assert.Equal(0, await sidebar.GetByText("Site keys", new() { Exact = true }).CountAsync());
 

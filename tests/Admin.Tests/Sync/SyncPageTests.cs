@@ -64,7 +64,7 @@ public sealed class SyncPageTests(BrowserFixture fixture) : IClassFixture<Browse
         var (context, page, errors) = await fixture.SignedInPageAsync("admin", "/sync");
         await using var _ = context;
         await page.WaitForSelectorAsync("[data-testid=sync-page][data-live=true]");
-        Assert.EndsWith("/sync", await page.Locator(".rz-sidebar a", new() { HasText = "Sync" }).GetAttributeAsync("href"));
+        Assert.EndsWith("/sync", await page.Locator("[data-testid=nav] a", new() { HasText = "Sync" }).GetAttributeAsync("href"));
         Assert.Equal("3", await page.InnerTextAsync("[data-testid=client-pending][data-client=laptop-7]"));
         Assert.Contains("behind", await page.InnerTextAsync("[data-testid=client-cursor][data-client=laptop-7]"));
 

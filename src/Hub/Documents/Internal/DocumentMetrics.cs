@@ -15,5 +15,16 @@ internal static class DocumentMetrics
 
     public static readonly Counter<long> UploadRetries = Meter.CreateCounter<long>("rs.save_jobs.retries", description: "Upload attempts that failed and will be retried");
 
+    private static int pending;
+
+    /// <summary>Pending save jobs whose spooled file this node holds, as its save worker saw them on its last pass.</summary>
+    public static int Pending
+    {
+        get => Volatile.Read(ref pending);
+        set => Volatile.Write(ref pending, value);
+    }
+
+    public static readonly ObservableGauge<int> JobsPending = Meter.CreateObservableGauge("rs.save_jobs.pending", () => Pending, description: "Pending save jobs whose spooled file is on this node (last worker pass)");
+
     public static readonly Histogram<double> SaveDuration = Meter.CreateHistogram<double>("rs.save_jobs.duration", unit: "ms", description: "Spooled → committed");
 }

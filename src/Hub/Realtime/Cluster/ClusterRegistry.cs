@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using RealtimeSync.Hub.Documents.Internal;
 using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Redis;
 using RealtimeSync.Hub.Realtime.Backplane;
+using RealtimeSync.Hub.Sync.Internal;
 using StackExchange.Redis;
 
 namespace RealtimeSync.Hub.Realtime.Cluster;
@@ -17,6 +19,8 @@ public sealed record NodeSnapshot(
     int Subscriptions,
     double PublicationsPerSecond,
     double DeliveriesPerSecond,
+    int PendingSaveJobs,
+    double SyncRequestsPerSecond,
     string Backplane,
     DateTimeOffset BackplaneSince,
     string? BackplaneReason,
@@ -43,7 +47,7 @@ public sealed partial class ClusterRegistry(
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<string, NodeSnapshot> lastKnown = new(StringComparer.Ordinal);
-    private (DateTimeOffset At, long Publications, long Deliveries)? previous;
+    private (DateTimeOffset At, long Publications, long Deliveries, long SyncRequests)? previous;
 
     private string Key => $"{(configuration["Redis:ChannelPrefix"] is { Length: > 0 } prefix ? prefix : "rs")}:nodes";
 
@@ -111,25 +115,27 @@ public sealed partial class ClusterRegistry(
         var now = clock.GetUtcNow();
         var publications = publisher.Publications;
         var deliveries = fanOut.Deliveries;
-        double pubRate = 0, deliveryRate = 0;
+        var syncRequests = SyncMetrics.RequestsTotal;
+        double pubRate = 0, deliveryRate = 0, syncRate = 0;
         if (previous is { } before && now > before.At)
         {
             var seconds = (now - before.At).TotalSeconds;
             pubRate = Math.Round((publications - before.Publications) / seconds, 1);
             deliveryRate = Math.Round((deliveries - before.Deliveries) / seconds, 1);
+            syncRate = Math.Round((syncRequests - before.SyncRequests) / seconds, 1);
         }
         else if (lastKnown.TryGetValue(node.NodeId, out var last))
         {
-            (pubRate, deliveryRate) = (last.PublicationsPerSecond, last.DeliveriesPerSecond);
+            (pubRate, deliveryRate, syncRate) = (last.PublicationsPerSecond, last.DeliveriesPerSecond, last.SyncRequestsPerSecond);
         }
 
         if (updateRates)
         {
-            previous = (now, publications, deliveries);
+            previous = (now, publications, deliveries, syncRequests);
         }
         else if (lastKnown.TryGetValue(node.NodeId, out var last))
         {
-            (pubRate, deliveryRate) = (last.PublicationsPerSecond, last.DeliveriesPerSecond);
+            (pubRate, deliveryRate, syncRate) = (last.PublicationsPerSecond, last.DeliveriesPerSecond, last.SyncRequestsPerSecond);
         }
 
         var (state, since, reason) = backplane.Enabled ? (backplane.State.ToString().ToLowerInvariant(), backplane.Since, backplane.Reason) : ("in-process", node.StartedAt, (string?)null);
@@ -142,6 +148,8 @@ public sealed partial class ClusterRegistry(
             subscriptions.SubscriptionCount,
             pubRate,
             deliveryRate,
+            DocumentMetrics.Pending,
+            syncRate,
             state,
             since,
             reason,

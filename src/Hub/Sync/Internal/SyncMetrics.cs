@@ -17,10 +17,16 @@ internal static class SyncMetrics
 
     private static readonly Counter<long> Pushes = Meter.CreateCounter<long>("rs.sync.pushes", description: "Publications on sync channels by type");
 
+    private static long requestsTotal;
+
+    /// <summary>Sync requests this node has answered since it started (every <c>rs.sync.requests</c> measurement); the Dashboard charts its rate.</summary>
+    public static long RequestsTotal => Interlocked.Read(ref requestsTotal);
+
     public static void Request(string direction, string status, double milliseconds)
     {
         var tags = new KeyValuePair<string, object?>[] { new("direction", direction), new("status", status) };
         Requests.Add(1, tags);
+        Interlocked.Increment(ref requestsTotal);
         Duration.Record(milliseconds, tags);
     }
 

@@ -1,11 +1,10 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Admin.Services;
-using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Documents;
 
-namespace RealtimeSync.Hub.Backoffice;
+namespace RealtimeSync.Hub.Documents;
 
 /// <summary>
 /// The admin's Documents page over <see cref="DocumentService"/> and <see cref="DocumentStore"/>, the same code the
@@ -62,17 +61,17 @@ public sealed class DocumentAdmin(
         await using var scope = scopes.CreateAsyncScope();
         if (await scope.ServiceProvider.GetRequiredService<DocumentStore>().FindAsync(tenant, id, ct) is not { Deleted: false })
         {
-            return new AdminForceSaveResult("failed", 0, "The document no longer exists.");
+            return new AdminForceSaveResult(ForceSaveOutcomes.Failed, 0, "The document no longer exists.");
         }
 
         var result = await scope.ServiceProvider.GetRequiredService<DocumentService>().ForceSaveAsync(tenant, id, ct);
         var outcome = result.Outcome switch
         {
-            ForceSaveOutcome.Committed => "saved",
-            ForceSaveOutcome.NothingToSave => "nothing-to-save",
-            ForceSaveOutcome.TimedOut => "timed-out",
-            ForceSaveOutcome.NotConfigured => "not-configured",
-            _ => "failed",
+            ForceSaveOutcome.Committed => ForceSaveOutcomes.Committed,
+            ForceSaveOutcome.NothingToSave => ForceSaveOutcomes.NothingToSave,
+            ForceSaveOutcome.TimedOut => ForceSaveOutcomes.TimedOut,
+            ForceSaveOutcome.NotConfigured => ForceSaveOutcomes.NotConfigured,
+            _ => ForceSaveOutcomes.Failed,
         };
         return new AdminForceSaveResult(outcome, result.Version, result.Detail);
     }

@@ -1,12 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RealtimeSync.Admin.Services;
-using RealtimeSync.Hub.Entities;
+using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Entities;
 using RealtimeSync.Shared.Realtime;
 
-namespace RealtimeSync.Hub.Backoffice;
+namespace RealtimeSync.Hub.Entities;
 
 /// <summary>
 /// The admin's editors over the entity store. A Blazor circuit lives for hours, so every call takes
@@ -20,6 +20,12 @@ public sealed class EntityEditing(IServiceScopeFactory scopes, EntityTypes types
     {
         await using var scope = scopes.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<EntityStore>().ListAsync(tenant, type, after, limit, null, null, false, ct);
+    }
+
+    public async Task<EntityListPage> QueryAsync(string tenant, string type, EntityListQuery query, CancellationToken ct = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await EntityListQueries.QueryAsync(scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>(), tenant, Schema(tenant, type), query, ct);
     }
 
     public async Task<EntityDto?> GetAsync(string tenant, string type, string id, CancellationToken ct = default)

@@ -3,12 +3,11 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Admin.Services;
 using RealtimeSync.Hub.Infrastructure.Persistence;
-using RealtimeSync.Hub.Sync;
 using RealtimeSync.Hub.Sync.Internal;
 using RealtimeSync.Shared.Entities;
 using RealtimeSync.Shared.Sync;
 
-namespace RealtimeSync.Hub.Backoffice;
+namespace RealtimeSync.Hub.Sync;
 
 /// <summary>
 /// The backoffice's Sync page over the sync tables and <see cref="SyncService"/>. Every call takes its own scope

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using RealtimeSync.Admin.Services;
-using RealtimeSync.Hub.Config;
 
-namespace RealtimeSync.Hub.Backoffice;
+namespace RealtimeSync.Hub.Config;
 
 /// <summary>The backoffice's Configuration page and fallback banner over <see cref="ConfigStore"/>.</summary>
 public sealed class ConfigAdmin(ConfigStore store) : IConfigAdmin

@@ -56,6 +56,7 @@ var app = builder.Build();
 await app.InitializeDatabaseAsync();
 await app.SeedDemoContentAsync();
 
+app.UseRequestLogging();
 app.UseHttpConventions();
 app.UseDefaultFiles();
 app.UseStaticFiles();

@@ -16,8 +16,9 @@ public static class LoggingSetup
     /// </summary>
     public static WebApplicationBuilder AddStructuredLogging(this WebApplicationBuilder builder)
     {
-        // Built from the final configuration (the test host layers its settings after Program.cs runs).
-        builder.Services.AddSerilog((services, logger) => Configure(logger, services.GetRequiredService<IConfiguration>()));
+        // Built from the final configuration (the test host layers its settings after Program.cs runs). The
+        // static Log.Logger is left alone: each host (several run in one test process) has its own logger.
+        builder.Services.AddSerilog((services, logger) => Configure(logger, services.GetRequiredService<IConfiguration>()), preserveStaticLogger: true);
         builder.Services.AddSignalR(options => options.AddFilter<ConnectionLogScope>());
         return builder;
     }
@@ -31,6 +32,7 @@ public static class LoggingSetup
     {
         app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>(); // this host's, not the static one
             // Health probes every few seconds would drown everything else at Information.
             options.GetLevel = (context, _, error) => error is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Debug

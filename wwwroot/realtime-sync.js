@@ -1,5 +1,5 @@
 /**
- * realtime-sync.js: RealtimeSync's browser client for the hub at /hubs/sync (DESIGN.md §6).
+ * realtime-sync.js: RealtimeSync's browser client for the hub at /hubs/sync (docs/architecture.md, "Real-time").
  * An ES module with no build step and no imports: it drives the SignalR client you hand it.
  *
  * In a browser, load the SignalR client the host serves, then import this module:

@@ -129,6 +129,8 @@ public sealed class RedisOutageTests : IAsyncLifetime
 
         await StartRedisAsync();
         await Eventually(() => status.State == BackplaneState.Connected, "node A registered the connection with the backplane");
+        var other = b.Services.GetRequiredService<BackplaneStatus>();
+        await Eventually(() => other.State == BackplaneState.Connected, "node B is connected again (a send made before would be lost)");
 
         // Sends from the other node reach it: to the connection, and to the group it joined while Redis was down.
         await Hub(b).Clients.Client(late.ConnectionId).SendAsync("note", "from b to the connection");

@@ -1,5 +1,5 @@
 /**
- * realtime-sync.js: RealtimeSync's browser client for the hub at /hubs/sync (DESIGN.md §6).
+ * realtime-sync.js: RealtimeSync's browser client for the hub at /hubs/sync (docs/architecture.md, "Real-time").
  * An ES module with no build step and no imports: it drives the SignalR client you hand it.
  *
  * In a browser, load the SignalR client the host serves, then import this module:
@@ -28,6 +28,8 @@
  *   skipNegotiation     connect straight to WebSockets (no negotiate request); default false, which
  *                       still tries WebSockets first and falls back to other transports.
  *   maxRetryDelayMs     cap of the reconnect backoff, default 10000.
+ *   protocol            'json' (default) or 'messagepack' (see "MessagePack" at the end of this file).
+ *   msgpack             the @microsoft/signalr-protocol-msgpack module, default globalThis.signalR.protocols.msgpack.
  *
  * The returned client:
  *   start() → Promise       connects; resolves once connected (keeps retrying until then, or until stop()).
@@ -68,6 +70,8 @@ export function createRealtimeClient({
   log,
   skipNegotiation = false,
   maxRetryDelayMs = 10000,
+  protocol = 'json',
+  msgpack = globalThis.signalR?.protocols?.msgpack,
 } = {}) {
   if (!signalR || typeof signalR.HubConnectionBuilder !== 'function') {
     throw new Error('realtime-sync: the SignalR client is missing. Load /lib/signalr/signalr.min.js before this module, or pass { signalR }.');
@@ -99,6 +103,7 @@ export function createRealtimeClient({
   const connection = new signalR.HubConnectionBuilder()
     .withUrl(url, connectionOptions)
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: context => backoff(context.previousRetryCount) })
+    .withHubProtocol(hubProtocol(signalR, protocol, msgpack))
     .configureLogging(logger ?? signalR.LogLevel.Warning)
     .build();
 
@@ -517,7 +522,8 @@ export function createRealtimeClient({
   };
 }
 
-// =====================================================================================================================
+// ==============================================================================================================}
+
 // Live stores: liveCollection / liveEntity (issue 16). Built only on createRealtimeClient above.
 //
 //   import { liveCollection, liveEntity } from '/realtime-sync.js';
@@ -1244,4 +1250,20 @@ export const RsSyncStatus = globalThis.HTMLElement === undefined ? undefined : c
 
 if (RsSyncStatus && globalThis.customElements && !customElements.get('rs-sync-status')) {
   customElements.define('rs-sync-status', RsSyncStatus);
+=======
+// ---- MessagePack ------------------------------------------------------------------------------------
+// Opt in with { protocol: 'messagepack' } after loading /lib/signalr/signalr-protocol-msgpack.min.js (or pass
+// { msgpack: require('@microsoft/signalr-protocol-msgpack') } in Node). Publications and subscribe results
+// have the same shapes on both protocols: {channel, epoch, offset, type, data}.
+function hubProtocol(signalR, protocol, msgpack) {
+  if (protocol === 'json') {
+    return new signalR.JsonHubProtocol();
+  }
+  if (protocol !== 'messagepack') {
+    throw new Error(`realtime-sync: unknown protocol '${protocol}' (json or messagepack).`);
+  }
+  if (!msgpack || typeof msgpack.MessagePackHubProtocol !== 'function') {
+    throw new Error('realtime-sync: the MessagePack protocol is missing. Load /lib/signalr/signalr-protocol-msgpack.min.js before this module, or pass { msgpack }.');
+  }
+  return new msgpack.MessagePackHubProtocol();
 }

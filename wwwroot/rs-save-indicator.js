@@ -1,5 +1,5 @@
 /**
- * <rs-save-indicator>: live save status of one ONLYOFFICE document for end users (DESIGN.md §7).
+ * <rs-save-indicator>: live save status of one ONLYOFFICE document for end users (docs/architecture.md, "Document saves").
  * An ES module built on realtime-sync.js: it subscribes to `{tenant}/documents/{document}` and renders every
  * `document.save-status` push: editing → saving → saved to storage (vN, time) / failed / retrying.
  *

@@ -8,8 +8,8 @@ namespace RealtimeSync.EditLatency;
 
 /// <summary>
 /// A minimal SignalR client (JSON hub protocol over a WebSocket, negotiation skipped) that subscribes to
-/// one channel and stamps each publication on arrival. The .NET SignalR client package is not obtainable
-/// here, and a raw client keeps the receive path cheap, which matters with hundreds of them in-process.
+/// one channel and stamps each publication on arrival. A raw client keeps the receive path cheap, which
+/// matters with hundreds of them in-process.
 /// </summary>
 internal sealed class RawHubSubscriber : IAsyncDisposable
 {

@@ -12,6 +12,7 @@ using RealtimeSync.Hub.Infrastructure.Locking;
 using RealtimeSync.Hub.Infrastructure.Logging;
 using RealtimeSync.Hub.Infrastructure.Metrics;
 using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Infrastructure.Redis;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Hub.Realtime.Backplane;
@@ -35,6 +36,7 @@ if (command == "config")
 builder.AddStructuredLogging()
     .AddHttpConventions()
     .AddPersistence()
+    .AddRedis()
     .AddBlobStorage()
     .AddHealth()
     .AddConfigStore()
@@ -54,6 +56,7 @@ var app = builder.Build();
 await app.InitializeDatabaseAsync();
 await app.SeedDemoContentAsync();
 
+app.UseRequestLogging();
 app.UseHttpConventions();
 app.UseDefaultFiles();
 app.UseStaticFiles();

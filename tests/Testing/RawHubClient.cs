@@ -11,8 +11,8 @@ public sealed record HubInvocation(string Target, IReadOnlyList<JsonElement> Arg
 
 /// <summary>
 /// A real SignalR client in a few lines: negotiate (to learn the connection id), then the JSON hub protocol
-/// over a WebSocket. The .NET SignalR client package is not obtainable here; this one speaks exactly what
-/// the server sees from @microsoft/signalr over WebSockets. It records every invocation it receives, answers
+/// over a WebSocket, speaking exactly what the server sees from @microsoft/signalr over WebSockets, with
+/// nothing in between (the .NET SignalR client, used where a test reads better, reconnects and buffers). It records every invocation it receives, answers
 /// nothing, pings the server so it is not dropped, and every wait is bounded.
 /// </summary>
 public sealed class RawHubClient : IAsyncDisposable

@@ -3,7 +3,7 @@
 // @microsoft/signalr, reporting what the client does as JSON lines, so tests in any language can drive it.
 //
 //   node tests/node/subscriber.mjs --url http://127.0.0.1:PORT/hubs/sync --token T --channel C [--channel C2]
-//        [--proxy] [--max-retry-ms N] [--skip-negotiation]
+//        [--proxy] [--max-retry-ms N] [--skip-negotiation] [--messagepack]
 //
 // stdout, one JSON object per line:
 //   {"event":"ready","proxyPort":n|null}                      before connecting
@@ -57,11 +57,12 @@ function parseArgs(argv) {
       case '--proxy': args.proxy = true; break;
       case '--max-retry-ms': args.maxRetryMs = Number(value()); break;
       case '--skip-negotiation': args.skipNegotiation = true; break;
+      case '--messagepack': args.messagepack = true; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
   if (!args.url || args.channels.length === 0) {
-    throw new Error('usage: subscriber.mjs --url URL --token T --channel C [--channel C2] [--proxy] [--max-retry-ms N] [--skip-negotiation]');
+    throw new Error('usage: subscriber.mjs --url URL --token T --channel C [--channel C2] [--proxy] [--max-retry-ms N] [--skip-negotiation] [--messagepack]');
   }
   return args;
 }
@@ -279,6 +280,7 @@ async function main() {
     log: (level, message, error) => err(`[realtime-sync ${level}] ${message}`, level === 'debug' ? (error?.message ?? '') : (error ?? '')),
     skipNegotiation: args.skipNegotiation,
     ...(args.maxRetryMs ? { maxRetryDelayMs: args.maxRetryMs } : {}),
+    ...(args.messagepack ? { protocol: 'messagepack', msgpack: require('@microsoft/signalr-protocol-msgpack') } : {}),
   });
   client.onStateChange(state => out({ event: 'state', state }));
   client.onError(e => out({ event: 'error', message: e?.message ?? String(e), channel: e?.channel }));

@@ -5,7 +5,7 @@ namespace RealtimeSync.FanOut.Generator;
 /// <summary>
 /// The product's client: SignalR's JSON hub protocol over a WebSocket, negotiation skipped
 /// (<c>/hubs/sync?access_token=…</c>), <c>Subscribe(channel, null)</c>, then <c>publication</c> invocations.
-/// The .NET SignalR client package is not obtainable here; this speaks what @microsoft/signalr sends.
+/// It speaks what @microsoft/signalr sends, without the .NET client's per-connection machinery (cheap at load).
 /// </summary>
 internal sealed class SignalRSubscriber(ReceiptBook receipts, string channel) : Subscriber(receipts)
 {

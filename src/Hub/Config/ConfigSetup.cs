@@ -16,7 +16,6 @@ public static class ConfigSetup
     {
         var source = new StoreConfigurationSource();
         ((IConfigurationBuilder)builder.Configuration).Add(source);
-        builder.Services.TryAddSingleton<RedisConnection>();
         builder.Services.AddSingleton(sp =>
         {
             var store = new ConfigStore(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<RedisConnection>(), sp.GetRequiredService<DataDirectory>(),

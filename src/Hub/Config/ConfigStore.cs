@@ -12,8 +12,8 @@ namespace RealtimeSync.Hub.Config;
 /// the environment), so IOptionsMonitor / IConfiguration readers see a change at once.
 /// <list type="bullet">
 /// <item><c>redis-first</c> (default when <c>Redis:Configuration</c> is set): Redis is the source of truth, shared
-/// by every node; a write is published and each node reloads within milliseconds (plus a version poll, because
-/// StackExchange.Redis 1.2.6 does not reliably restore subscriptions). Redis unreachable: the node keeps the
+/// by every node; a write is published and each node reloads within milliseconds (plus a version poll, for the
+/// notifications a node misses while it is cut off from Redis). Redis unreachable: the node keeps the
 /// last values it read (then the files), reports degraded and refuses writes, so two halves of a cluster
 /// never drift apart silently.</item>
 /// <item><c>file</c> (embedded default): <c>{Storage:DataPath}/config/*.json</c>.</item>

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using RealtimeSync.Hub.Realtime.Backplane;
 using RealtimeSync.Shared.Realtime;
 
 namespace RealtimeSync.Hub.Realtime;
@@ -9,8 +11,10 @@ namespace RealtimeSync.Hub.Realtime;
 /// Delivers a publication to this node's subscribers of its channel: hub connections (through
 /// <see cref="ChannelSubscriptions"/>) and in-process listeners (the admin's circuits). Calls for one
 /// channel must come in offset order; the callers (publisher, history fan-out) guarantee that.
+/// Hub connections are written to directly, not through SignalR's sends: the history's fan-out already
+/// brought the publication to every node once, and the message is serialized once per protocol.
 /// </summary>
-public sealed partial class ChannelFanOut(ChannelSubscriptions subscriptions, IHubContext<SyncHub> hub, ILogger<ChannelFanOut> log)
+public sealed partial class ChannelFanOut(ChannelSubscriptions subscriptions, NodeHubLifetimeManager<SyncHub> hub, ILogger<ChannelFanOut> log)
 {
     private readonly ConcurrentDictionary<string, ImmutableList<Func<Publication, Task>>> listeners = new(StringComparer.Ordinal);
     private long deliveries;
@@ -25,9 +29,10 @@ public sealed partial class ChannelFanOut(ChannelSubscriptions subscriptions, IH
         {
             try
             {
-                await hub.Clients.Clients(connections).SendAsync(SyncHub.PublicationMethod, publication);
-                Interlocked.Add(ref deliveries, connections.Count);
-                RealtimeMetrics.Deliveries.Add(connections.Count, RealtimeMetrics.KindTag(publication.Channel));
+                var message = new SerializedHubMessage(new InvocationMessage(SyncHub.PublicationMethod, [publication]));
+                var written = await hub.WriteLocalAsync(connections, message);
+                Interlocked.Add(ref deliveries, written);
+                RealtimeMetrics.Deliveries.Add(written, RealtimeMetrics.KindTag(publication.Channel));
             }
             catch (Exception e)
             {

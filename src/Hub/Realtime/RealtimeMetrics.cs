@@ -30,9 +30,8 @@ public static class RealtimeMetrics
             ?
             [
                 new Measurement<long>(b.PublishErrors, new KeyValuePair<string, object?>("kind", "publish")),
-                new Measurement<long>(b.ReceiveDropped, new KeyValuePair<string, object?>("kind", "receive_dropped")),
             ]
-            : []), description: "Backplane publish errors and dropped received messages");
+            : []), description: "SignalR sends the Redis backplane lost (Redis unreachable)");
     }
 
     /// <summary>entities, documents, sync, presence or other: a constant string, nothing allocated per call.</summary>

@@ -14,7 +14,10 @@ public static class RealtimeSetup
 
     public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSignalR(options => options.MaximumReceiveMessageSize = 64 * 1024).AddJsonProtocol();
+        // JSON, and MessagePack for clients that ask for it (same shapes: see JsonShapedMessagePack).
+        builder.Services.AddSignalR(options => options.MaximumReceiveMessageSize = 64 * 1024)
+            .AddJsonProtocol()
+            .AddMessagePackProtocol(options => options.SerializerOptions = JsonShapedMessagePack.Options);
         // Redis history (shared by every node, with the cross-node fan-out) when Redis is configured,
         // decided when the host runs: the test host layers its settings after Program.cs.
         builder.Services.AddSingleton<InMemoryChannelHistory>();

@@ -7,6 +7,7 @@ using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Redis;
 using RealtimeSync.Shared.Realtime;
 using StackExchange.Redis;
+using StreamPosition = RealtimeSync.Shared.Realtime.StreamPosition;
 
 namespace RealtimeSync.Hub.Realtime;
 
@@ -320,7 +321,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
 
         try
         {
-            redis.Multiplexer.GetSubscriber().Subscribe(PubsChannel, (_, message) => incoming.Writer.TryWrite(new Incoming((string)message!, null)));
+            redis.Multiplexer.GetSubscriber().Subscribe(RedisChannel.Literal(PubsChannel), (_, message) => incoming.Writer.TryWrite(new Incoming((string)message!, null)));
             subscribed = true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

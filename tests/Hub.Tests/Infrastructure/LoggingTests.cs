@@ -32,6 +32,46 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public async Task Request_lines_name_node_tenant_user_document_and_connection_and_never_a_secret()
+    {
+        var logFile = Path.Combine(Path.GetTempPath(), "rs-tests", $"log-{Guid.NewGuid():N}.json");
+        const string signingKey = "logging-tests-signing-key-that-must-never-be-logged-0123456789";
+        string token;
+        string connectionId;
+        await using (var app = new HubApp(new Dictionary<string, string?> { ["Logging:File"] = logFile, ["Auth:Jwt:SigningKey"] = signingKey, ["Node:Id"] = "log-node" }, realServer: true))
+        {
+            token = app.Services.GetRequiredService<TokenIssuer>().Issue("demo", "ada-logged", ["viewer"], TimeSpan.FromMinutes(5));
+            using var http = new HttpClient { BaseAddress = app.Address };
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tenants/demo/documents/doc-logged-1");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            (await http.SendAsync(request)).Dispose();
+            (await http.GetAsync($"/api/tenants/demo/documents/doc-logged-2?access_token={token}")).Dispose();
+            await using (var client = await RawHubClient.ConnectAsync(app.Address, token))
+            {
+                connectionId = client.ConnectionId;
+                await client.InvokeAsync("Unsubscribe", "demo/entities/nothing");
+            }
+
+            // The hub connection's request line is written when its WebSocket closes.
+            await Task.Delay(500);
+        }
+
+        var written = Directory.GetFiles(Path.GetDirectoryName(logFile)!, Path.GetFileNameWithoutExtension(logFile) + "*").Single();
+        var text = await File.ReadAllTextAsync(written);
+        File.Delete(written);
+        var requests = text.Split('\n').Where(l => l.Contains("\"SourceContext\":\"Serilog.AspNetCore.RequestLoggingMiddleware\"", StringComparison.Ordinal)).ToList();
+        Assert.Contains(requests, l => l.Contains("\"RequestPath\":\"/api/tenants/demo/documents/doc-logged-1\"", StringComparison.Ordinal)
+            && l.Contains("\"Tenant\":\"demo\"", StringComparison.Ordinal) && l.Contains("\"User\":\"ada-logged\"", StringComparison.Ordinal)
+            && l.Contains("\"DocumentId\":\"doc-logged-1\"", StringComparison.Ordinal) && l.Contains("\"NodeId\":\"log-node\"", StringComparison.Ordinal));
+        Assert.Contains(requests, l => l.Contains("\"RequestPath\":\"/hubs/sync\"", StringComparison.Ordinal)
+            && l.Contains($"\"ConnectionId\":\"{connectionId}\"", StringComparison.Ordinal) && l.Contains("\"User\":\"ada-logged\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(token, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(token.Split('.')[2], text, StringComparison.Ordinal);
+        Assert.DoesNotContain(signingKey, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("access_token", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Other_failures_of_hub_methods_are_still_logged()
     {
         Assert.True(ExpectedHubErrors.IsClientRefusal(DispatcherEvent(new HubException("Not allowed: x"))));

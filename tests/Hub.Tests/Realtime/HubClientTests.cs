@@ -54,11 +54,13 @@ public sealed class HubClientTests : IAsyncLifetime
         Assert.Equal(["role"], data.GetProperty("changed").EnumerateObject().Select(p => p.Name));
     }
 
-    [Fact]
-    public async Task After_a_network_drop_the_subscriber_recovers_all_20_missed_edits_in_order_without_duplicates()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task After_a_network_drop_the_subscriber_recovers_all_20_missed_edits_in_order_without_duplicates(bool messagePack)
     {
         StartHost();
-        var subscriber = Subscribe(Token("demo", "viewer", "demo-site"), TeamChannel, proxy: true);
+        var subscriber = Subscribe(Token("demo", "viewer", "demo-site"), [TeamChannel], proxy: true, messagePack);
         await subscriber.WaitForEventAsync("subscribed", "the subscription");
 
         await DropAsync(subscriber);
@@ -177,9 +179,9 @@ public sealed class HubClientTests : IAsyncLifetime
 
     private NodeSubscriber Subscribe(string token, string channel, bool proxy = false) => Subscribe(token, [channel], proxy);
 
-    private NodeSubscriber Subscribe(string token, IEnumerable<string> channels, bool proxy)
+    private NodeSubscriber Subscribe(string token, IEnumerable<string> channels, bool proxy, bool messagePack = false)
     {
-        var subscriber = NodeSubscriber.Start(new Uri(App.Address, "/hubs/sync"), token, channels, proxy);
+        var subscriber = NodeSubscriber.Start(new Uri(App.Address, "/hubs/sync"), token, channels, proxy, messagePack);
         owned.Add(subscriber);
         return subscriber;
     }

@@ -25,7 +25,7 @@ public sealed class NodeSubscriber : IAsyncDisposable
         this.process = process;
     }
 
-    public static NodeSubscriber Start(Uri hubUrl, string token, IEnumerable<string> channels, bool proxy = false)
+    public static NodeSubscriber Start(Uri hubUrl, string token, IEnumerable<string> channels, bool proxy = false, bool messagePack = false)
     {
         var root = RepositoryRoot();
         var script = Path.Combine(root, "tests", "node", "subscriber.mjs");
@@ -53,6 +53,11 @@ public sealed class NodeSubscriber : IAsyncDisposable
         {
             info.ArgumentList.Add("--channel");
             info.ArgumentList.Add(channel);
+        }
+
+        if (messagePack)
+        {
+            info.ArgumentList.Add("--messagepack");
         }
 
         if (proxy)

@@ -13,7 +13,7 @@ namespace RealtimeSync.Hub.Config.Internal;
 /// </summary>
 internal sealed class ConfigRedis(RedisConnection redis, IConfiguration configuration)
 {
-    /// <summary>StackExchange.Redis 1.2.6 puts no timeout on async commands; a hung Redis must not hang a read.</summary>
+    /// <summary>Shorter than StackExchange.Redis's own 5 s async timeout: a hung Redis must not hold up a config read for long.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     private const int HistoryMax = 1000;
@@ -41,7 +41,7 @@ internal sealed class ConfigRedis(RedisConnection redis, IConfiguration configur
 
     public string ChangedChannel => Prefix + "changed";
 
-    public ConnectionMultiplexer Multiplexer => redis.Multiplexer;
+    public IConnectionMultiplexer Multiplexer => redis.Multiplexer;
 
     private RedisKey[] Keys => [Prefix + "values", Prefix + "versions", Prefix + "version", Prefix + "history"];
 

@@ -4,8 +4,8 @@ namespace RealtimeSync.Hub.Config.Internal;
 
 /// <summary>
 /// Applies changes made on other nodes: a pub/sub notification triggers a reload at once, and the version is
-/// polled every <c>Config:PollIntervalMs</c> as a safety net (StackExchange.Redis 1.2.6 does not reliably
-/// restore subscriptions after a reconnect, so the watcher also re-subscribes whenever Redis comes back).
+/// polled every <c>Config:PollIntervalMs</c> as a safety net (a notification sent while this node was cut
+/// off from Redis is lost). StackExchange.Redis restores the subscription itself after a reconnect.
 /// </summary>
 internal sealed class ConfigWatcher(ConfigStore store, IConfiguration configuration, ILogger<ConfigWatcher> log) : BackgroundService
 {
@@ -39,9 +39,8 @@ internal sealed class ConfigWatcher(ConfigStore store, IConfiguration configurat
                 return;
             }
 
-            var wasDegraded = store.Status.Degraded;
             var answered = await store.RefreshAsync();
-            if (answered && (wasDegraded || !subscribed))
+            if (answered && !subscribed)
             {
                 subscribed = await SubscribeAsync();
             }
@@ -53,9 +52,7 @@ internal sealed class ConfigWatcher(ConfigStore store, IConfiguration configurat
         try
         {
             var subscriber = store.Redis.Multiplexer.GetSubscriber();
-            RedisChannel channel = store.Redis.ChangedChannel;
-            // Unsubscribing first drops the client's stale bookkeeping after a reconnect (see RedisSubscriptions).
-            await subscriber.UnsubscribeAsync(channel, OnChanged).WaitAsync(ConfigRedis.Timeout);
+            var channel = RedisChannel.Literal(store.Redis.ChangedChannel);
             await subscriber.SubscribeAsync(channel, OnChanged).WaitAsync(ConfigRedis.Timeout);
             return true;
         }

@@ -10,7 +10,6 @@ public static class LockingSetup
     /// <summary>The distributed lock and fenced writes (Redis when configured, in-process otherwise), decided when the host runs.</summary>
     public static WebApplicationBuilder AddLocking(this WebApplicationBuilder builder)
     {
-        builder.Services.TryAddSingleton<RedisConnection>();
         builder.Services.AddOptions<SingletonJobOptions>().BindConfiguration("Locking");
         builder.Services.AddSingleton<RedisDistributedLock>();
         builder.Services.AddSingleton<InProcessDistributedLock>();

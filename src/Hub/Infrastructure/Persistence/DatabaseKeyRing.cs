@@ -9,7 +9,7 @@ namespace RealtimeSync.Hub.Infrastructure.Persistence;
 /// <summary>
 /// Keeps the data protection key ring in the product database, so an admin cookie issued by one node
 /// is accepted by every other node behind the load balancer, and survives restarts.
-/// (The Redis/EF key-ring packages are not obtainable here; this is the few lines they would add.)
+/// (The few lines Microsoft.AspNetCore.DataProtection.EntityFrameworkCore would add, on the product's own table.)
 /// </summary>
 public sealed class DatabaseKeyRing(IServiceScopeFactory scopes) : IXmlRepository
 {

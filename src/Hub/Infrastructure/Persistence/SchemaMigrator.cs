@@ -7,8 +7,8 @@ namespace RealtimeSync.Hub.Infrastructure.Persistence;
 
 /// <summary>
 /// Applies the hand-written, versioned SQL migrations embedded in this assembly
-/// (<c>Migrations/{Sqlite|Postgres}/NNNN_name.sql</c>). EF design-time tooling is not obtainable
-/// here, and `EnsureCreated` cannot evolve a schema, so the product owns its migrations:
+/// (<c>Migrations/{Sqlite|Postgres}/NNNN_name.sql</c>), one set per database, reviewed as SQL;
+/// `EnsureCreated` cannot evolve a schema, so the product owns its migrations:
 /// each is applied once, in order, in its own transaction, and recorded with a checksum so an
 /// edited migration is detected instead of silently diverging between environments.
 /// </summary>

@@ -2,10 +2,10 @@ namespace RealtimeSync.Hub.Realtime.Backplane;
 
 public enum BackplaneState
 {
-    /// <summary>Publishing works and this node's subscriptions are verified (a probe made the round trip).</summary>
+    /// <summary>Redis answers and every connection of this node is registered with the backplane.</summary>
     Connected,
 
-    /// <summary>Redis answers but the subscriptions are being re-established or a probe failed.</summary>
+    /// <summary>Redis answers but connections that came while it was down are still being registered.</summary>
     Degraded,
 
     /// <summary>Redis is unreachable: only this node's own connections are served.</summary>
@@ -13,7 +13,7 @@ public enum BackplaneState
 }
 
 /// <summary>
-/// What the Redis backplane of this node is doing, for the dashboard and health output. One per node;
+/// What the Redis backplane (the official one, under <see cref="NodeHubLifetimeManager{THub}"/>) of this node is doing, for the dashboard and health output. One per node;
 /// <see cref="Enabled"/> is false when the node fans out in-process (no <c>Redis:Configuration</c>).
 /// </summary>
 public sealed class BackplaneStatus(TimeProvider clock)
@@ -23,9 +23,7 @@ public sealed class BackplaneStatus(TimeProvider clock)
     private DateTimeOffset since = clock.GetUtcNow();
     private string? reason = "not started";
     private long published;
-    private long received;
     private long publishErrors;
-    private long receiveDropped;
 
     public bool Enabled { get; internal set; }
 
@@ -64,17 +62,11 @@ public sealed class BackplaneStatus(TimeProvider clock)
         }
     }
 
-    /// <summary>Messages this node handed to Redis (sends to all/groups/users/remote connections, group commands).</summary>
+    /// <summary>SignalR sends (all, groups, users, connections on other nodes) the backplane took.</summary>
     public long MessagesPublished => Interlocked.Read(ref published);
 
-    /// <summary>Messages from other nodes this node took from Redis.</summary>
-    public long MessagesReceived => Interlocked.Read(ref received);
-
-    /// <summary>Publishes that failed or were dropped (Redis unreachable, too many in flight); local delivery still happened.</summary>
+    /// <summary>SignalR sends lost because Redis was unreachable (the backplane is at most once).</summary>
     public long PublishErrors => Interlocked.Read(ref publishErrors);
-
-    /// <summary>Messages from Redis dropped because local delivery fell too far behind.</summary>
-    public long ReceiveDropped => Interlocked.Read(ref receiveDropped);
 
     /// <summary>Returns true when the state changed.</summary>
     internal bool Set(BackplaneState next, string? why)
@@ -95,9 +87,5 @@ public sealed class BackplaneStatus(TimeProvider clock)
 
     internal void CountPublished() => Interlocked.Increment(ref published);
 
-    internal void CountReceived() => Interlocked.Increment(ref received);
-
     internal void CountPublishError() => Interlocked.Increment(ref publishErrors);
-
-    internal void CountReceiveDropped() => Interlocked.Increment(ref receiveDropped);
 }

@@ -14,7 +14,8 @@ public sealed class InProcessLifetimeManagerTests(InProcessNodes nodes) : Lifeti
     [Fact]
     public void Without_Redis_configuration_the_node_fans_out_in_process()
     {
-        Assert.IsType<DefaultHubLifetimeManager<SyncHub>>(Sender.Services.GetRequiredService<HubLifetimeManager<SyncHub>>());
+        var manager = Assert.IsType<NodeHubLifetimeManager<SyncHub>>(Sender.Services.GetRequiredService<HubLifetimeManager<SyncHub>>());
+        Assert.IsType<DefaultHubLifetimeManager<SyncHub>>(manager.Inner);
         Assert.False(Sender.Services.GetRequiredService<BackplaneStatus>().Enabled);
     }
 }

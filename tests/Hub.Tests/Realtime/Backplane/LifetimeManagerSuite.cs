@@ -232,14 +232,16 @@ public abstract class LifetimeManagerSuite(BackplaneNodes nodes) : IAsyncLifetim
     }
 
     /// <summary>
-    /// Sends a fence from node A straight to the client and waits for it. Everything A sent to the client
-    /// before has then arrived: the local path writes in call order, and across nodes both go through the
-    /// same Redis connection and the receiving node delivers in arrival order.
+    /// Sends a fence from node A to all and waits for it at the client. Everything A sent to the client
+    /// before has then arrived: the fence takes the path of the sends it follows (the official backplane
+    /// sends group and user messages through Redis even to connections on the sending node, and a direct
+    /// send to a local connection would overtake them), Redis keeps the order of A's publishes, and the
+    /// in-process manager writes in call order.
     /// </summary>
     protected async Task FenceAsync(RawHubClient client)
     {
         var fence = $"{marker}-{Interlocked.Increment(ref fences)}";
-        await Hub(Sender).Clients.Client(client.ConnectionId).SendAsync("fence", fence);
+        await Hub(Sender).Clients.All.SendAsync("fence", fence);
         await client.WaitForAsync("fence", i => i.Arguments[0].GetString() == fence);
     }
 

@@ -14,10 +14,14 @@ public sealed class RedisLifetimeManagerTests(RedisNodes nodes) : LifetimeManage
     public static IReadOnlyList<Placement> Placements => [Placement.SameNode, Placement.OtherNode];
 
     [Fact]
-    public void With_Redis_configuration_both_nodes_run_the_Redis_backplane_with_distinct_node_ids()
+    public void With_Redis_configuration_both_nodes_run_the_official_Redis_backplane_with_distinct_node_ids()
     {
-        Assert.IsType<RedisHubLifetimeManager<SyncHub>>(Nodes.A.Services.GetRequiredService<HubLifetimeManager<SyncHub>>());
-        Assert.IsType<RedisHubLifetimeManager<SyncHub>>(Nodes.B.Services.GetRequiredService<HubLifetimeManager<SyncHub>>());
+        foreach (var node in new[] { Nodes.A, Nodes.B })
+        {
+            var manager = Assert.IsType<NodeHubLifetimeManager<SyncHub>>(node.Services.GetRequiredService<HubLifetimeManager<SyncHub>>());
+            Assert.IsType<Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<SyncHub>>(manager.Inner);
+        }
+
         Assert.NotEqual(NodeId(Nodes.A), NodeId(Nodes.B));
         Assert.Equal(BackplaneState.Connected, Nodes.A.Services.GetRequiredService<BackplaneStatus>().State);
     }
@@ -67,19 +71,16 @@ public sealed class RedisLifetimeManagerTests(RedisNodes nodes) : LifetimeManage
     }
 
     [Fact]
-    public async Task The_status_counts_what_a_node_publishes_and_what_the_other_node_receives()
+    public async Task The_status_counts_what_a_node_hands_to_the_backplane()
     {
         var client = await ConnectAsync(Nodes.B);
         var a = Nodes.A.Services.GetRequiredService<BackplaneStatus>();
-        var b = Nodes.B.Services.GetRequiredService<BackplaneStatus>();
-        var (published, received) = (a.MessagesPublished, b.MessagesReceived);
+        var published = a.MessagesPublished;
 
         await Hub(Sender).Clients.Client(client.ConnectionId).SendAsync("note", Marker(client), new Note("counted", 15));
         await client.WaitForAsync("note");
 
-        // A counts when Redis answers its PUBLISH, which may come a moment after B delivered.
         await Eventually(() => a.MessagesPublished > published, "A counts its publish");
-        Assert.True(b.MessagesReceived > received, "B counts what it took from Redis");
         Assert.Equal(0, a.PublishErrors);
     }
 

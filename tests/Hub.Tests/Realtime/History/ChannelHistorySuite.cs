@@ -5,6 +5,7 @@ using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Realtime;
 using RealtimeSync.Testing;
 using StackExchange.Redis;
+using StreamPosition = RealtimeSync.Shared.Realtime.StreamPosition;
 
 namespace RealtimeSync.Hub.Tests.Realtime.History;
 

@@ -42,7 +42,7 @@ public abstract class KillNineSuite(ITestOutputHelper output) : ClientTestBase
             using var push = RsProcess.Start(env, "push");
             _ = push.StandardOutput.ReadToEndAsync();
             _ = push.StandardError.ReadToEndAsync();
-            var delay = random.Next(150, 1200);
+            var delay = random.Next(150, 2000);
             await Task.Delay(delay);
             var killed = !push.HasExited;
             push.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs

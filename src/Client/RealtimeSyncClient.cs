@@ -357,7 +357,8 @@ public sealed partial class RealtimeSyncClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(type);
         ArgumentException.ThrowIfNullOrEmpty(id);
-        var eventId = $"{ClientId}:{Guid.NewGuid():N}";
+        // Readable (the client id first) while it fits the server's 100 characters for an event id.
+        var eventId = ClientId.Length <= 60 ? $"{ClientId}:{Guid.NewGuid():N}" : Guid.NewGuid().ToString("N");
         await store.InTransactionAsync(async tx =>
         {
             var current = await tx.EntityAsync(Tenant, type, id);

@@ -20,11 +20,13 @@ internal static class Commands
           conflicts                        open conflicts with local and server data, one a line
           resolve EVENTID accept-server|keep-local|merge [field=value…]
           watch CHANNEL [--count N]        live publications as JSON lines (recovers across reconnects)
+          docs sync FOLDER                 mirror the tenant's documents into FOLDER (sha256 verified)
+          docs put FILE --id ID            upload FILE as the next version of document ID (409 when stale)
         field values: JSON when they parse as JSON (42, true, null, "text"), else text.
         exit codes: 0 success, 1 failure (the server's problem detail on stderr), 2 usage error.
         """;
 
-    public static readonly string[] Known = ["pull", "push", "sync", "status", "list", "get", "create", "set", "delete", "outbox", "conflicts", "resolve", "watch"];
+    public static readonly string[] Known = ["pull", "push", "sync", "status", "list", "get", "create", "set", "delete", "outbox", "conflicts", "resolve", "watch", "docs"];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerOptions.Web) { WriteIndented = false };
 
@@ -106,6 +108,13 @@ internal static class Commands
                 await client.ResolveAsync(check[0], choice, choice == ConflictChoice.Merge ? cli.Fields(2) : null);
                 Write(new { eventId = check[0], resolution = check[1] });
                 break;
+            case "docs" when check[0] == "sync":
+                Write(await client.MirrorDocumentsAsync(check[1]));
+                break;
+            case "docs":
+                var id = cli.Option("--id")!;
+                Write(await client.UploadDocumentAsync(id, check[1]));
+                break;
             case "watch":
                 return await WatchAsync(client, check[0], cli.Option("--count") is { } n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : null);
         }
@@ -141,6 +150,24 @@ internal static class Commands
                 }
 
                 return resolve;
+            case "docs":
+                var docs = cli.Args(2, "docs sync FOLDER | docs put FILE --id ID");
+                if (docs[0] is not ("sync" or "put"))
+                {
+                    throw new UsageException("usage: rs docs sync FOLDER | docs put FILE --id ID");
+                }
+
+                if (docs[0] == "put" && string.IsNullOrEmpty(cli.Option("--id")))
+                {
+                    throw new UsageException("usage: rs docs put FILE --id ID");
+                }
+
+                if (docs[0] == "put" && !File.Exists(docs[1]))
+                {
+                    throw new UsageException($"there is no file '{docs[1]}'");
+                }
+
+                return docs;
             case "watch":
                 var channel = cli.Args(1, "watch CHANNEL [--count N]");
                 if (cli.Option("--count") is { } count && (!int.TryParse(count, out var n) || n < 1))

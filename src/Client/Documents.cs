@@ -141,8 +141,8 @@ public sealed partial class RealtimeSyncClient
         using var response = await http.RawAsync(request, ct);
         var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
         var uploaded = new UploadedVersion(id, (int)answer["version"]!, (string)answer["sha256"]!);
-        // The mirror's copy is this content now (the file itself is the user's; the next mirror pass places the server's copy).
-        await store.InTransactionAsync(tx => tx.ExecuteAsync("UPDATE document_files SET version = $v WHERE tenant = $t AND id = $i AND sha256 = $s",
+        // The next local edit starts from this version. A mirrored copy holding other bytes is replaced by the next pass.
+        await store.InTransactionAsync(tx => tx.ExecuteAsync("UPDATE document_files SET version = $v, sha256 = $s WHERE tenant = $t AND id = $i",
             ("$v", uploaded.Version), ("$t", Tenant), ("$i", id), ("$s", uploaded.Sha256)), ct);
         return uploaded;
     }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using RealtimeSync.Testing;
 
@@ -108,7 +109,38 @@ public abstract class CliSuite : ClientTestBase
         Assert.Equal((long)lines[0]["offset"]! + 1, (long)lines[1]["offset"]!);
     }
 
+    [Fact]
+    public async Task Docs_sync_mirrors_the_documents_and_docs_put_uploads_a_version_or_exits_1_when_stale()
+    {
+        var app = Start(realServer: true);
+        var token = Token(app, "laptop-1");
+        var env = Env(app.Address, token, Path.Combine(Folder, "rs"));
+        using var http = new HttpClient { BaseAddress = app.Address };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var form = new MultipartFormDataContent { { new ByteArrayContent("v1"u8.ToArray()), "file", "plan.txt" } };
+        var id = (string)JsonNode.Parse(await (await http.PostAsync("/api/tenants/demo/documents", form)).Content.ReadAsStringAsync())!["id"]!;
+        var folder = Path.Combine(Folder, "docs");
+
+        var mirrored = JsonNode.Parse((await OkAsync(env, "docs", "sync", folder)).Stdout)!;
+        var file = Path.Combine(folder, id, "plan.txt");
+        File.WriteAllText(file, "v2 from the command line");
+        var put = JsonNode.Parse((await OkAsync(env, "docs", "put", file, "--id", id)).Stdout)!;
+        Assert.Equal(HttpStatusCode.OK, (await http.PutAsync($"/api/tenants/demo/documents/{id}/content?baseVersion=2", new ByteArrayContent("v3 from someone else"u8.ToArray()))).StatusCode);
+        File.WriteAllText(file, "v3 from the command line, made on v2");
+        var stale = await RsProcess.RunAsync(env, "docs", "put", file, "--id", id);
+        await OkAsync(env, "docs", "sync", folder);
+
+        Assert.Equal(1, (int)mirrored["downloaded"]!);
+        Assert.Equal(2, (int)put["version"]!);
+        Assert.Equal(1, stale.ExitCode);
+        Assert.Contains("Stale base version", stale.Stderr);
+        Assert.Contains("version 3", stale.Stderr);
+        Assert.Equal("v3 from someone else", File.ReadAllText(file));
+    }
+
     [Theory]
+    [InlineData("docs put")]
+    [InlineData("docs frob x")]
     [InlineData("")]
     [InlineData("frobnicate")]
     [InlineData("create team")]

@@ -76,6 +76,12 @@ public sealed partial class RealtimeSyncClient : IAsyncDisposable
     /// <summary>Raised when the server answers an event with a conflict.</summary>
     public event Action<SyncConflictInfo>? ConflictDetected;
 
+    /// <summary>
+    /// Raised (while <see cref="Start"/> runs) on the server's <c>documents.changes-available</c> push: the tenant's
+    /// documents changed, run <see cref="MirrorDocumentsAsync"/>.
+    /// </summary>
+    public event Action? DocumentsChanged;
+
     /// <summary>Raised whenever <see cref="Status"/> changes.</summary>
     public event Action<SyncStatus>? StatusChanged;
 
@@ -291,6 +297,10 @@ public sealed partial class RealtimeSyncClient : IAsyncDisposable
                     if (publication.Type == "sync.changes-available")
                     {
                         RequestSync();
+                    }
+                    else if (publication.Type == "documents.changes-available")
+                    {
+                        DocumentsChanged?.Invoke();
                     }
 
                     return Task.CompletedTask;

@@ -167,6 +167,33 @@ public abstract class DocumentMirrorSuite : ClientTestBase
         Assert.Equal("plan v3 from someone else", File.ReadAllText(file));
     }
 
+    [Fact]
+    public async Task A_document_change_is_pushed_to_a_listening_client_as_documents_changes_available()
+    {
+        var app = Start(realServer: true);
+        var token = Token(app, "laptop-1");
+        using var http = Http(app, token);
+        var client = await OpenAsync(app.Address, token, "laptop", o =>
+        {
+            o.ListenForChanges = true;
+            o.SyncInterval = TimeSpan.FromHours(1);
+        });
+        var changed = 0;
+        client.DocumentsChanged += () => Interlocked.Increment(ref changed);
+        client.Start();
+        var subscriptions = app.Services.GetRequiredService<RealtimeSync.Hub.Realtime.ChannelSubscriptions>();
+        await EventuallyAsync(() => Task.FromResult(subscriptions.Channels.Contains("demo/sync/laptop-1")), "the client's subscription");
+        await Task.Delay(1500); // the notifier's baseline reading of the tenant
+        Assert.Equal(0, Volatile.Read(ref changed));
+
+        var id = await UploadAsync(http, "new.txt", Encoding.UTF8.GetBytes("new"));
+        await EventuallyAsync(() => Task.FromResult(Volatile.Read(ref changed) >= 1), "documents.changes-available");
+        var folder = Path.Combine(Folder, "mirror");
+        await client.MirrorDocumentsAsync(folder);
+
+        Assert.True(File.Exists(Path.Combine(folder, id, "new.txt")));
+    }
+
     /// <summary>Network fault injection: flips a byte of the next N document downloads on their way to the client.</summary>
     private sealed class CorruptingHandler() : DelegatingHandler(new SocketsHttpHandler())
     {

@@ -29,3 +29,7 @@ public sealed record SyncOpenConflict(
 /// <summary>The answer to <c>GET /api/sync/conflicts?clientId=</c>: the client's pending conflicts, oldest first.</summary>
 /// <param name="Conflicts">The open conflicts.</param>
 public sealed record SyncConflictList(IReadOnlyList<SyncOpenConflict> Conflicts);
+
+/// <summary><c>documents.changes-available</c> data: the tenant's documents changed up to <paramref name="LatestSeq"/>.</summary>
+/// <param name="LatestSeq">The newest document change's sequence number.</param>
+public sealed record DocumentsChangesAvailable(long LatestSeq);

@@ -31,7 +31,7 @@ catch (SyncServerException e)
     Console.Error.WriteLine($"rs: the server refused: {e.Message}");
     return 1;
 }
-catch (HttpRequestException e)
+catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException)
 {
     Console.Error.WriteLine($"rs: the server is unreachable: {e.Message}");
     return 1;
@@ -39,5 +39,16 @@ catch (HttpRequestException e)
 catch (Exception e) when (e is InvalidOperationException or KeyNotFoundException or IOException or JsonException)
 {
     Console.Error.WriteLine($"rs: {e.Message}");
+    return 1;
+}
+catch (OperationCanceledException e)
+{
+    Console.Error.WriteLine($"rs: the server did not answer in time: {e.Message}");
+    return 1;
+}
+catch (Exception e)
+{
+    // Anything else is still a failure of this run, never a crash: scripts get exit 1 and a message.
+    Console.Error.WriteLine($"rs: {e.GetType().Name}: {e.Message}");
     return 1;
 }

@@ -52,7 +52,8 @@ public sealed partial class RealtimeSyncClient : IAsyncDisposable
         http = new SyncHttp(client);
         retry = options.MaxRetries < 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<SyncServerException>(e => e.IsTransient),
+            // A socket error can escape the handler unwrapped when a connection is cut while it is set up: offline too.
+            ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<System.Net.Sockets.SocketException>().Handle<SyncServerException>(e => e.IsTransient),
             MaxRetryAttempts = options.MaxRetries,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
@@ -447,7 +448,7 @@ public sealed partial class RealtimeSyncClient : IAsyncDisposable
             {
                 answer = await retry.ExecuteAsync(async token => await http.PostAsync("api/sync/up", body, token), ct);
             }
-            catch (Exception e) when (e is HttpRequestException or SyncServerException)
+            catch (Exception e) when (e is HttpRequestException or System.Net.Sockets.SocketException or SyncServerException)
             {
                 await store.InTransactionAsync(async tx =>
                 {

@@ -68,6 +68,6 @@ internal sealed class SyncHttp(HttpClient http) : IDisposable
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : node?.ToJsonString();
 
-    internal static bool IsOffline(Exception e) => e is HttpRequestException { StatusCode: null } or TaskCanceledException { InnerException: TimeoutException }
+    internal static bool IsOffline(Exception e) => e is HttpRequestException { StatusCode: null } or System.Net.Sockets.SocketException or TaskCanceledException { InnerException: TimeoutException }
         || e is SyncServerException { Status: HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout };
 }

@@ -15,7 +15,7 @@ rs_servers_start
 
 dotnet build RealtimeSync.sln -c Release -warnaserror -nologo -clp:ErrorsOnly
 
-projects=(tests/Shared.Tests tests/Hub.Tests tests/Admin.Components.Tests tests/Admin.Tests)
+projects=(tests/Shared.Tests tests/Hub.Tests tests/Admin.Components.Tests tests/Admin.Tests tests/Client.Tests)
 passed=0; failed=0; broken=()
 for project in "${projects[@]}"; do
   name="$(basename "$project")"

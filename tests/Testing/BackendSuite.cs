@@ -49,7 +49,9 @@ public abstract class BackendSuite : IAsyncLifetime
     }
 
     /// <summary>Starts a host (a node) on this test's database, with <paramref name="extra"/> settings on top.</summary>
-    protected HubApp Start(Dictionary<string, string?>? extra = null)
+    /// <param name="extra">Settings over this test's database.</param>
+    /// <param name="realServer">Kestrel on a real 127.0.0.1 port, for clients outside the process (or behind a proxy).</param>
+    protected HubApp Start(Dictionary<string, string?>? extra = null, bool realServer = false)
     {
         var settings = new Dictionary<string, string?>(database);
         foreach (var (key, value) in extra ?? [])
@@ -57,7 +59,7 @@ public abstract class BackendSuite : IAsyncLifetime
             settings[key] = value;
         }
 
-        var app = new HubApp(settings);
+        var app = new HubApp(settings, realServer);
         apps.Add(app);
         _ = app.Services; // builds and starts the host: migrations and seed run here
         return app;

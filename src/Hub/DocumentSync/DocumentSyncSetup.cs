@@ -13,6 +13,7 @@ public static class DocumentSyncSetup
         builder.Services.AddScoped<BatchDownload>();
         builder.Services.AddScoped<TombstonePurger>();
         builder.Services.AddSingletonJob<TombstoneCleanupJob>();
+        builder.Services.AddHostedService<DocumentChangesNotifier>();
         builder.Services.AddResponseCompression(o =>
         {
             // Only endpoints marked CompressResponse get here (see MapDocumentSync), so HTTPS is safe to allow: their

@@ -136,6 +136,57 @@ public sealed class DocumentStore(RealtimeSyncDb db, TimeProvider clock, SqliteW
             return version;
         }, ct);
 
+    /// <summary>
+    /// Appends a version a client uploaded, only while the document is still at <paramref name="baseVersion"/>: the
+    /// check and the commit are one transaction, so of two clients uploading from the same version one wins and the
+    /// other learns the current version. Returns the new version, or the current one with <c>Stale</c> (null when the
+    /// document does not exist or is deleted).
+    /// </summary>
+    public async Task<(int Version, bool Stale)?> CommitClientVersionAsync(
+        string tenant, string id, int baseVersion, string blobKey, SpooledFile file, string actor, CancellationToken ct = default)
+    {
+        try
+        {
+            return await InTenantTransactionAsync<(int, bool)?>(tenant, async seq =>
+            {
+                var row = await db.Documents.FirstOrDefaultAsync(d => d.TenantId == tenant && d.Id == id && !d.Deleted, ct);
+                if (row is null || row.CurrentVersion != baseVersion)
+                {
+                    // Thrown, not returned: the transaction rolls back and the seq it took is not used.
+                    throw new NotCommittedException(row is null ? null : (row.CurrentVersion, true));
+                }
+
+                var now = clock.GetUtcNow();
+                var version = row.CurrentVersion + 1;
+                db.DocumentVersions.Add(new DocumentVersionRow
+                {
+                    TenantId = tenant, DocumentId = id, Version = version, BlobKey = blobKey, Size = file.Size, Md5 = file.Md5, Sha256 = file.Sha256,
+                    Source = "client-upload", DocKey = row.DocKey, CreatedAt = now, CreatedBy = actor,
+                });
+                row.CurrentVersion = version;
+                row.Size = file.Size;
+                row.Md5 = file.Md5;
+                row.Sha256 = file.Sha256;
+                row.UpdatedAt = now;
+                row.UpdatedBy = actor;
+                row.Seq = seq;
+                row.DocKey = DocumentKey.New(id, version); // new content for the editor too
+                await db.SaveChangesAsync(ct);
+                return (version, false);
+            }, ct);
+        }
+        catch (NotCommittedException e)
+        {
+            db.ChangeTracker.Clear();
+            return e.Result;
+        }
+    }
+
+    private sealed class NotCommittedException((int, bool)? result) : Exception
+    {
+        public (int Version, bool Stale)? Result { get; } = result;
+    }
+
     /// <summary>Editing session state from callbacks 1/4 (no seq: not a change of the document's content or metadata).</summary>
     public async Task SetSessionAsync(string tenant, string id, string state, CancellationToken ct = default)
     {

@@ -37,6 +37,7 @@ public static class DocumentsApi
         group.MapPost("/{id}/forcesave", ForceSaveAsync).WithName("ForceSaveDocument");
         group.MapGet("/{id}/content", ContentAsync).WithName("DocumentContent");
         group.MapGet("/{id}/diagnostics", DiagnosticsAsync).WithName("DocumentDiagnostics");
+        group.MapClientVersions();
 
         app.MapPost("/onlyoffice/callback/{tenant}/{documentId}", CallbackAsync).AllowAnonymous().WithTags("Documents").WithName("OnlyOfficeCallback");
         return app;

@@ -27,6 +27,7 @@ public static class SyncApi
         group.MapPost("/up", UpAsync).WithName("SyncUp").Accepts<JsonObject>("application/json");
         group.MapPost("/down", DownAsync).WithName("SyncDown").Accepts<JsonObject>("application/json");
         group.MapPost("/conflicts/{eventId}/resolve", ResolveAsync).WithName("ResolveSyncConflict").Accepts<JsonObject>("application/json");
+        group.MapSyncConflicts();
         return app;
     }
 

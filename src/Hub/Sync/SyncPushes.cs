@@ -22,6 +22,9 @@ public sealed class SyncPushes(ChannelPublisher publisher, ILogger<SyncPushes> l
     public Task ChangesAvailableAsync(string channel, SyncChangesAvailable data) =>
         PublishAsync(channel, PublicationTypes.SyncChangesAvailable, data);
 
+    public Task DocumentsChangesAvailableAsync(string tenant, string clientId, DocumentsChangesAvailable data) =>
+        PublishAsync(Channel(tenant, clientId), PublicationTypes.DocumentsChangesAvailable, data);
+
     private async Task PublishAsync<T>(string channel, string type, T data)
     {
         try

@@ -54,15 +54,16 @@ public sealed class SyncService(
             {
                 var read = events[index];
                 OutboxReceiptRow receipt;
-                if (read.EventId is null)
+                if (read.Event is null)
                 {
-                    // Without a usable id the refusal cannot be stored; it is permanent anyway.
-                    rejected.Add(new SyncRejected(null, index, "invalid-event", read.Errors));
+                    // A refusal for the event's shape is answered, never stored under its id: the stored answer
+                    // would stick to the id, and the client could never send the corrected event.
+                    rejected.Add(new SyncRejected(read.EventId, index, "invalid-event", read.Errors));
                     SyncMetrics.Event("rejected");
                 }
                 else
                 {
-                    if (!stored.TryGetValue(read.EventId, out receipt!))
+                    if (!stored.TryGetValue(read.Event.Id, out receipt!))
                     {
                         receipt = await ApplyAsync(tenant, clientId, actor, read, index, ct);
                         stored[receipt.EventId] = receipt;
@@ -305,10 +306,7 @@ public sealed class SyncService(
     private async Task<OutboxReceiptRow> ApplyAsync(string tenant, string clientId, string actor, SyncEventReader.Result read, int index, CancellationToken ct)
     {
         var eventId = read.EventId!;
-        if (read.Event is not { } e)
-        {
-            return await RecordAsync(tenant, clientId, Rejected(eventId, index, "invalid-event", read.Errors), null, ct);
-        }
+        var e = read.Event!;
 
         if (types.Current.Find(tenant, e.EntityType) is not { } schema)
         {

@@ -41,6 +41,9 @@ public static class PublicationTypes
     /// <summary>New changes exist for a sync client.</summary>
     public const string SyncChangesAvailable = "sync.changes-available";
 
+    /// <summary>The tenant's documents changed: a client mirroring them runs <c>documents/sync</c> (on its sync channel).</summary>
+    public const string DocumentsChangesAvailable = "documents.changes-available";
+
     /// <summary>Someone joined a presence channel.</summary>
     public const string PresenceJoined = "presence.joined";
 

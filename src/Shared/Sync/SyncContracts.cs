@@ -72,7 +72,7 @@ public sealed record SyncConflict(
     IReadOnlyList<FieldConflict> ConflictingFields);
 
 /// <summary>An event refused for good (retrying it cannot help); it never blocks the client's later events.</summary>
-/// <param name="EventId">The event (null when it had no usable id: such a rejection is not stored).</param>
+/// <param name="EventId">The event (null when it had no usable id). A refusal for the event's shape (invalid-event) is never stored, so the corrected event can be sent under the same id.</param>
 /// <param name="Index">Position of the event in the batch.</param>
 /// <param name="Reason">invalid-event | unknown-entity-type | invalid-payload.</param>
 /// <param name="Errors">Field → messages, the field named as in the event (<c>payload.name</c>, <c>operation</c>…).</param>

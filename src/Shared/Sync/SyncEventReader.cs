@@ -15,6 +15,20 @@ public static partial class SyncEventReader
     /// <summary>The result of <see cref="Read"/>: an event, or the reason it is refused (with its id when it had a usable one).</summary>
     public sealed record Result(SyncEvent? Event, string? EventId, IReadOnlyDictionary<string, string[]> Errors);
 
+    /// <summary>
+    /// Event properties a client keeps for its own outbox (status, attempts, last attempt, error): part of the
+    /// event contract as "ignored, not refused" — they never reach the server's state.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ClientBookkeeping = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "status", "attemptCount", "attempts", "lastAttemptAt", "errorMessage", "error",
+    };
+
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "id", "tenantId", "entityType", "entityId", "operation", "payload", "baseVersion", "localVersion", "createdAt",
+    };
+
     /// <summary>Client ids, event ids and entity ids: 1-100 letters, digits, '.', '_', '-' (and ':' for event ids).</summary>
     public static bool IsValidClientId(string? id) => EntityId.IsValid(id);
 
@@ -91,7 +105,10 @@ public static partial class SyncEventReader
             }
         }
 
-        foreach (var extra in e.Select(p => p.Key).Where(k => k is not ("id" or "tenantId" or "entityType" or "entityId" or "operation" or "payload" or "baseVersion" or "localVersion" or "createdAt")))
+        // The client's own outbox bookkeeping travels with the event when an app sends its outbox rows as they
+        // are (the shape of docs in seeds and of RealtimeSync.Client's table): those names are known, allowed and
+        // dropped; any other unknown property is still refused so a misspelt field never goes silently missing.
+        foreach (var extra in e.Select(p => p.Key).Where(k => !Known.Contains(k) && !ClientBookkeeping.Contains(k)))
         {
             errors[extra] = ["is not a known event property"];
         }

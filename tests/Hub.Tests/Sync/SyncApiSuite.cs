@@ -226,6 +226,72 @@ public abstract class SyncApiSuite : BackendSuite
     }
 
     [Fact]
+    public async Task An_event_refused_for_its_shape_is_not_remembered_and_the_corrected_event_applies_under_the_same_id()
+    {
+        var app = Start();
+        using var client = Client(app);
+        var bad = NewMember("zoe", "e1");
+        bad["operation"] = "INSERT";
+
+        var first = await UpOkAsync(client, "laptop-1", bad);
+        var corrected = await UpOkAsync(client, "laptop-1", NewMember("zoe", "e1"));
+
+        Assert.Equal(("e1", "invalid-event"), (Assert.Single(first.Rejected).EventId, first.Rejected[0].Reason));
+        Assert.Equal(("e1", "created"), (Assert.Single(corrected.Acknowledged).EventId, corrected.Acknowledged[0].Status));
+        Assert.Empty(corrected.Rejected);
+        Assert.Equal(1, await ChangeCountAsync(app, origin: "laptop-1"));
+    }
+
+    [Fact]
+    public async Task The_clients_outbox_bookkeeping_fields_are_ignored_but_other_unknown_properties_are_refused()
+    {
+        var app = Start();
+        using var client = Client(app);
+        var withBookkeeping = NewMember("zoe", "e1");
+        withBookkeeping["status"] = "PENDING";
+        withBookkeeping["attemptCount"] = 3;
+        withBookkeeping["lastAttemptAt"] = "2026-12-01T10:00:00Z";
+        withBookkeeping["errorMessage"] = "timeout";
+        var misspelt = NewMember("eve", "e2");
+        misspelt["entityID"] = "eve";
+
+        var answer = await UpOkAsync(client, "laptop-1", withBookkeeping, misspelt);
+
+        Assert.Equal("e1", Assert.Single(answer.Acknowledged).EventId);
+        var refused = Assert.Single(answer.Rejected);
+        Assert.Equal(("e2", "invalid-event", "entityID"), (refused.EventId, refused.Reason, string.Join(",", refused.Errors.Keys)));
+        var entity = await InDbAsync(app, db => db.Entities.SingleAsync(e => e.Id == "zoe"));
+        var fields = JsonNode.Parse(entity.Fields)!.AsObject();
+        Assert.DoesNotContain(fields, f => f.Key is "status" or "attemptCount" or "lastAttemptAt" or "errorMessage");
+    }
+
+    [Fact]
+    public async Task A_client_lists_its_open_conflicts_with_both_sides_and_not_another_clients()
+    {
+        var app = Start();
+        using var laptop = Client(app);
+        using var phone = Client(app, subject: "phone-1");
+        using var admin = Client(app, subject: "boss", role: "admin");
+        await UpOkAsync(laptop, "laptop-1", NewMember("zoe", "e1"));
+        await UpOkAsync(phone, "phone-1", Event("p1", "UPDATE", "zoe", """{"role":"Lead"}""", baseVersion: 1));
+        await UpOkAsync(laptop, "laptop-1", Event("e2", "UPDATE", "zoe", """{"role":"Intern"}""", baseVersion: 1));
+
+        var mine = await laptop.GetFromJsonAsync<SyncConflictList>("/api/sync/conflicts?clientId=laptop-1", Web);
+        var others = await phone.GetAsync("/api/sync/conflicts?clientId=laptop-1");
+        var asAdmin = await admin.GetFromJsonAsync<SyncConflictList>("/api/sync/conflicts?clientId=laptop-1", Web);
+
+        var open = Assert.Single(mine!.Conflicts);
+        Assert.Equal(("e2", "field-conflict", "Intern", "Lead"), (open.EventId, open.Reason, open.LocalPayload["role"]!.GetValue<string>(), open.ServerData!.Fields["role"]!.GetValue<string>()));
+        Assert.Equal("role", Assert.Single(open.ConflictingFields).Field);
+        Assert.Equal(HttpStatusCode.Forbidden, others.StatusCode);
+        Assert.Equal("clientId", JsonNode.Parse(await others.Content.ReadAsStringAsync())!["field"]!.GetValue<string>());
+        Assert.Equal("e2", Assert.Single(asAdmin!.Conflicts).EventId);
+
+        Assert.Equal(HttpStatusCode.OK, (await laptop.PostAsync("/api/sync/conflicts/e2/resolve", Json("""{"resolution":"accept-server"}"""))).StatusCode);
+        Assert.Empty((await laptop.GetFromJsonAsync<SyncConflictList>("/api/sync/conflicts?clientId=laptop-1", Web))!.Conflicts);
+    }
+
+    [Fact]
     public async Task A_token_for_one_tenant_sending_events_for_another_gets_everything_refused_and_nothing_written()
     {
         var app = Start();

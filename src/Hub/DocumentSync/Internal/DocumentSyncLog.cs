@@ -11,6 +11,9 @@ internal static partial class DocumentSyncLog
     [LoggerMessage(EventId = 6103, Level = LogLevel.Information, Message = "Cursor of tenant {Tenant} at seq {CursorSeq} is behind the purge horizon {PurgedSeq}: reset")]
     public static partial void CursorReset(ILogger logger, string tenant, long cursorSeq, long purgedSeq);
 
+    [LoggerMessage(EventId = 6105, Level = LogLevel.Warning, Message = "Reading document changes for documents.changes-available failed; the next tick reads again")]
+    public static partial void ChangesAvailableFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 6104, Level = LogLevel.Warning, Message = "Batch download of tenant {Tenant} aborted after {Entries} entries")]
     public static partial void BatchDownloadAborted(ILogger logger, Exception exception, string tenant, int entries);
 }

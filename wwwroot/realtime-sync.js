@@ -522,8 +522,7 @@ export function createRealtimeClient({
   };
 }
 
-// ==============================================================================================================}
-
+// =====================================================================================================================
 // Live stores: liveCollection / liveEntity (issue 16). Built only on createRealtimeClient above.
 //
 //   import { liveCollection, liveEntity } from '/realtime-sync.js';
@@ -1250,7 +1249,8 @@ export const RsSyncStatus = globalThis.HTMLElement === undefined ? undefined : c
 
 if (RsSyncStatus && globalThis.customElements && !customElements.get('rs-sync-status')) {
   customElements.define('rs-sync-status', RsSyncStatus);
-=======
+}
+
 // ---- MessagePack ------------------------------------------------------------------------------------
 // Opt in with { protocol: 'messagepack' } after loading /lib/signalr/signalr-protocol-msgpack.min.js (or pass
 // { msgpack: require('@microsoft/signalr-protocol-msgpack') } in Node). Publications and subscribe results

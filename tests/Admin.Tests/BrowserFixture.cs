@@ -34,6 +34,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         App = new HubApp(settings, realServer: true);
         await AddUserAsync(SecondEditor, "editor");
         await AddUserAsync(Viewer, "viewer");
+        await AddUserAsync(TenantAdmin, "admin");
 
         Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         Browser = await Chromium.LaunchAsync(Playwright);
@@ -44,6 +45,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     /// <summary>A read-only account (role viewer, password <see cref="HubApp.AdminPassword"/>).</summary>
     public const string Viewer = "vic";
+
+    /// <summary>A second admin of the tenant, not named in <c>Admin:Operators</c> (the seeded account is the operator).</summary>
+    public const string TenantAdmin = "otto";
 
     private async Task AddUserAsync(string userName, string role)
     {

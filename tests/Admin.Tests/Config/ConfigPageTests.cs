@@ -13,7 +13,7 @@ public sealed class ConfigPageTests(BrowserFixture fixture) : IClassFixture<Brow
     // Editing is the operators' (Roles.CanOperate). No operator account can be stored before issue 12's migration,
     // so an operator's edit is covered by the bUnit tests (Admin.Components.Tests/Config) until then.
     [Fact]
-    public async Task An_admin_reads_every_key_with_its_source_and_verifies_the_store_but_cannot_edit()
+    public async Task The_operator_reads_every_key_with_its_source_verifies_the_store_and_may_edit()
     {
         const string key = "Realtime:History:MaxAgeSeconds";
         var (context, page, errors) = await fixture.SignedInPageAsync("admin", "/config");
@@ -25,8 +25,8 @@ public sealed class ConfigPageTests(BrowserFixture fixture) : IClassFixture<Brow
         Assert.Equal("600", await Cell(page, "config-value", key).InnerTextAsync());
         Assert.Equal("(empty)", await Cell(page, "config-value", "OnlyOffice:JwtSecret").InnerTextAsync()); // a secret shows only whether it is set
         Assert.Equal(0, await page.Locator("[data-testid=config-banner]").CountAsync());
-        await page.Locator("[data-testid=config-read-only]").WaitForAsync();
-        Assert.Equal(0, await page.Locator("[data-testid=config-edit]").CountAsync());
+        await page.Locator("[data-testid=config-edit]").First.WaitForAsync(); // the seeded account is the operator (Admin:Operators)
+        Assert.Equal(0, await page.Locator("[data-testid=config-read-only]").CountAsync());
 
         // Verify: the keys are still only in the files, not in Redis.
         await page.ClickAsync("[data-testid=config-verify]");
@@ -35,6 +35,19 @@ public sealed class ConfigPageTests(BrowserFixture fixture) : IClassFixture<Brow
         Assert.Equal("false", await verdict.GetAttributeAsync("data-ok"));
         Assert.Contains("Realtime:History:MaxCount: missing in redis", await verdict.InnerTextAsync());
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_tenant_admin_who_is_not_an_operator_neither_sees_nor_opens_the_configuration()
+    {
+        var (context, page, _) = await fixture.SignedInPageAsync(BrowserFixture.TenantAdmin, "/");
+        await using var _ = context;
+        await page.WaitForSelectorAsync("[data-testid=nav] a");
+        Assert.Equal(0, await page.Locator("[data-testid=nav] a", new() { HasText = "Configuration" }).CountAsync());
+
+        await page.GotoAsync("/config");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/login");
+        Assert.Equal(0, await page.Locator("[data-testid=config-grid]").CountAsync());
     }
 
     [Fact]

@@ -60,6 +60,7 @@ await app.SeedDemoContentAsync();
 app.UseProxyHeaders();
 app.UseRequestLogging();
 app.UseHttpConventions();
+app.UseLoginRateLimit();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();

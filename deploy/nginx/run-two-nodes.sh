@@ -120,7 +120,7 @@ start_node() { # id port
   mkdir -p "$run/nodes/$id-data"
   env \
     ASPNETCORE_ENVIRONMENT=Production \
-    ASPNETCORE_FORWARDEDHEADERS_ENABLED=true \
+    Http__ForwardedHeaders__KnownProxies=127.0.0.1 \
     Node__Id="$id" \
     Urls="http://127.0.0.1:$port" \
     ConnectionStrings__Postgres="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=realtimesync" \

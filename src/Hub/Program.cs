@@ -34,6 +34,7 @@ if (command == "config")
 }
 
 builder.AddStructuredLogging()
+    .AddProxyHeaders()
     .AddHttpConventions()
     .AddPersistence()
     .AddRedis()
@@ -56,8 +57,10 @@ var app = builder.Build();
 await app.InitializeDatabaseAsync();
 await app.SeedDemoContentAsync();
 
+app.UseProxyHeaders();
 app.UseRequestLogging();
 app.UseHttpConventions();
+app.UseLoginRateLimit();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();

@@ -30,6 +30,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         settings["Redis:Configuration"] = TestServers.Redis;
         settings["Redis:ChannelPrefix"] = $"adm{Guid.NewGuid():N}"[..12]; // each fixture's config store, locks and channels apart
         settings["Node:Id"] = NodeId;
+        settings["Login:RateLimit:PermitLimit"] = "1000"; // every test of the class signs in from 127.0.0.1 within a minute
         settings["Demo:Enabled"] = "true"; // a production-mode node: the /demo/ site's anonymous token is opt-in
         App = new HubApp(settings, realServer: true);
         await AddUserAsync(SecondEditor, "editor");

@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace RealtimeSync.Testing;
 
@@ -15,9 +17,15 @@ public sealed class HubApp : WebApplicationFactory<Program>
     public const string AdminPassword = "correct-horse-battery";
 
     private readonly Dictionary<string, string?> settings;
+    private readonly IDictionary<string, string?> commandLine;
 
-    public HubApp(IDictionary<string, string?>? settings = null, bool realServer = false)
+    /// <param name="commandLine">
+    /// Passed as the node's command-line arguments (<c>--key=value</c>), which sit below the config store's source as
+    /// environment variables do in production; <paramref name="settings"/> are layered over everything.
+    /// </param>
+    public HubApp(IDictionary<string, string?>? settings = null, bool realServer = false, IDictionary<string, string?>? commandLine = null)
     {
+        this.commandLine = commandLine ?? new Dictionary<string, string?>();
         DataPath = Path.Combine(Path.GetTempPath(), "rs-tests", Guid.NewGuid().ToString("N"));
         this.settings = new Dictionary<string, string?>
         {
@@ -50,6 +58,13 @@ public sealed class HubApp : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        // The test host turns host configuration into the entry point's command-line arguments.
+        builder.ConfigureHostConfiguration(configuration => configuration.AddInMemoryCollection(commandLine));
+        return base.CreateHost(builder);
     }
 
     public override async ValueTask DisposeAsync()

@@ -29,6 +29,7 @@ public static class BackofficeSetup
         builder.Services.AddScoped<IAdminAccounts, AdminAccounts>();
         builder.Services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section);
         builder.Services.AddSingleton<LoginThrottle>();
+        builder.AddLoginRateLimit();
         builder.Services.AddScoped<INodeStatusSource, NodeStatusSource>();
         builder.Services.AddScoped<IClusterStatusSource, ClusterStatusSource>();
         builder.Services.AddSingleton<IEntityEditing, EntityEditing>();

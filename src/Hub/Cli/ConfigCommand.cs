@@ -54,7 +54,7 @@ public static class ConfigCommand
         }
 
         stdout.WriteLine(problems.Count == 0
-            ? $"ok: {ConfigCatalogue.All.Count} keys present and valid ({store.Mode})"
+            ? $"ok: {ConfigCatalogue.Stored.Count} keys present and valid ({store.Mode})"
             : $"{problems.Count} problem(s) in the {store.Mode} store");
         return problems.Count == 0 ? 0 : 1;
     }

@@ -17,7 +17,9 @@ public enum ConfigValueKind
 /// One key the store manages: its IConfiguration path (its value is served at that path, an object's
 /// members below it), schema and default (used when neither the store nor appsettings has a value).
 /// </summary>
-/// <param name="Secret">Never logged, never returned by the API or the admin (shown masked).</param>
+/// <param name="Secret">Never logged, never returned by the API or the admin (shown masked), and never kept in the store:
+/// a secret comes from appsettings / the environment / the command line only, so it is not copied into files or Redis
+/// and a store value cannot shadow the one the operator set.</param>
 /// <param name="Check">Extra rule for object values: null when acceptable, otherwise what is wrong.</param>
 public sealed record ConfigKey(
     string Name,
@@ -71,6 +73,9 @@ public sealed record ConfigKey(
         }
     }
 
+    /// <summary>The environment variable that sets this key (<c>OnlyOffice__JwtSecret</c>).</summary>
+    public string EnvironmentName => Name.Replace(":", "__", StringComparison.Ordinal);
+
     /// <summary>The value as shown to people and written to logs: secrets masked.</summary>
     public string Display(JsonElement value) =>
         Secret ? (value.ValueKind == JsonValueKind.String && value.GetString()!.Length == 0 ? "(empty)" : "***") : value.GetRawText();
@@ -106,6 +111,9 @@ public static partial class ConfigCatalogue
         new("OnlyOffice:JwtSecret", ConfigValueKind.String, "shared JWT secret of the Document Server (empty: callbacks are not signed)",
             Json("\"\""), Secret: true),
     ];
+
+    /// <summary>The keys the store keeps (every key but the secrets).</summary>
+    public static readonly IReadOnlyList<ConfigKey> Stored = All.Where(k => !k.Secret).ToList();
 
     private static readonly Dictionary<string, ConfigKey> ByName = All.ToDictionary(k => k.Name, StringComparer.OrdinalIgnoreCase);
 

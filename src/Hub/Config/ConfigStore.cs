@@ -19,6 +19,9 @@ namespace RealtimeSync.Hub.Config;
 /// <item><c>file</c> (embedded default): <c>{Storage:DataPath}/config/*.json</c>.</item>
 /// </list>
 /// Keys without a stored value are left to appsettings.json / the environment (source <c>default</c>).
+/// Precedence (docs: README "Configuration"): a secret is never kept in the store (configuration only); a key set by an
+/// environment variable or a command-line argument of this node wins over the store, with a warning naming the key when
+/// the store disagrees, so an operator's explicit value is never silently ignored.
 /// </summary>
 public sealed partial class ConfigStore
 {
@@ -33,6 +36,7 @@ public sealed partial class ConfigStore
     private readonly ILogger log;
     private readonly SemaphoreSlim writes = new(1, 1);
     private readonly SemaphoreSlim refreshes = new(1, 1);
+    private readonly HashSet<string> warned = new(StringComparer.Ordinal);
     private State state = new(null, 0, new Dictionary<string, StoredValue>(), false, null, null);
 
     internal ConfigStore(IConfiguration configuration, RedisConnection redisConnection, DataDirectory data, StoreConfigurationSource? source, TimeProvider clock, ILogger log)
@@ -80,8 +84,15 @@ public sealed partial class ConfigStore
         await writes.WaitAsync();
         try
         {
+            foreach (var secret in ConfigCatalogue.All.Where(k => k.Secret && File.Exists(files.PathOf(k.Name))))
+            {
+                // Written by an older version: take the secret off the disk rather than leave a copy nobody reads.
+                File.Delete(files.PathOf(secret.Name));
+                ConfigLog.SecretInStore(log, secret.Name, files.Folder, " and its file deleted", secret.EnvironmentName);
+            }
+
             var existing = files.ReadAll(new Dictionary<string, string>());
-            foreach (var key in ConfigCatalogue.All.Where(k => !existing.ContainsKey(k.Name) && !File.Exists(files.PathOf(k.Name))))
+            foreach (var key in ConfigCatalogue.Stored.Where(k => !existing.ContainsKey(k.Name) && !File.Exists(files.PathOf(k.Name))))
             {
                 if (ConfigJson.FromConfiguration(key, configuration) is { } configured && ConfigCatalogue.Problem(key, configured) is { } problem)
                 {
@@ -174,6 +185,13 @@ public sealed partial class ConfigStore
             return new(ConfigWriteOutcome.UnknownKey, Problem: $"'{name}' is not a configuration key");
         }
 
+        if (key.Secret)
+        {
+            ConfigMetrics.Writes.Add(1, new KeyValuePair<string, object?>("result", "invalid"));
+            return new(ConfigWriteOutcome.Invalid, Problem:
+                $"is a secret and the configuration store does not keep secrets: set {key.EnvironmentName} in the environment (or {key.Name} in appsettings.json) of every node and restart");
+        }
+
         if (ConfigCatalogue.Problem(key, value) is { } problem)
         {
             ConfigMetrics.Writes.Add(1, new KeyValuePair<string, object?>("result", "invalid"));
@@ -233,7 +251,7 @@ public sealed partial class ConfigStore
             problems.AddRange(unreadable.Select(u => (u.Key, u.Value)));
         }
 
-        foreach (var key in ConfigCatalogue.All)
+        foreach (var key in ConfigCatalogue.Stored)
         {
             if (!stored.TryGetValue(key.Name, out var value))
             {
@@ -268,7 +286,7 @@ public sealed partial class ConfigStore
         var fromFiles = files.ReadAll(unreadable);
         var inRedis = (await redis.ReadAsync()).Values;
         var plan = new List<(ConfigKey Key, JsonElement Value, MigrationStep Step)>();
-        foreach (var key in ConfigCatalogue.All)
+        foreach (var key in ConfigCatalogue.Stored)
         {
             var (value, origin) = fromFiles.TryGetValue(key.Name, out var file) ? (file.Value, "file") : (Fallback(key), "default");
             var problem = unreadable.GetValueOrDefault(key.Name) ?? Invalid(key, new StoredValue(value, 0, default, ""));
@@ -358,6 +376,13 @@ public sealed partial class ConfigStore
 
     private ConfigEntry Effective(ConfigKey key, State s)
     {
+        if (key.Secret || IsExplicit(key))
+        {
+            var configured = Fallback(key);
+            var explicitly = key.Secret ? ConfigJson.FromConfiguration(key, configuration) is not null : true;
+            return new ConfigEntry(key, configured, key.Display(configured), 0, explicitly ? ConfigSources.Configuration : ConfigSources.Default, null, null);
+        }
+
         if (s.RedisValues?.GetValueOrDefault(key.Name) is { } fromRedis && Invalid(key, fromRedis) is null)
         {
             return Entry(key, fromRedis, s.Degraded ? ConfigSources.LastKnown : ConfigSources.Redis);
@@ -372,6 +397,19 @@ public sealed partial class ConfigStore
         return new ConfigEntry(key, fallback, key.Display(fallback), 0, ConfigSources.Default, null, null);
     }
 
+    /// <summary>Stored value for <paramref name="key"/> the store would serve if nothing explicit were set.</summary>
+    private static StoredValue? InStore(ConfigKey key, State s) =>
+        s.RedisValues?.GetValueOrDefault(key.Name) is { } fromRedis && Invalid(key, fromRedis) is null ? fromRedis
+        : s.FileValues.GetValueOrDefault(key.Name) is { } fromFile && Invalid(key, fromFile) is null ? fromFile
+        : null;
+
+    /// <summary>An environment variable or command-line argument of this node sets the key (appsettings.json does not count: it is the shipped default).</summary>
+    private bool IsExplicit(ConfigKey key) =>
+        configuration is IConfigurationRoot root && root.Providers.Any(p =>
+            p is Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationProvider
+                or Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationProvider
+            && (p.TryGet(key.Name, out _) || p.GetChildKeys([], key.Name).Any()));
+
     private static ConfigEntry Entry(ConfigKey key, StoredValue value, string source) =>
         new(key, value.Value, key.Display(value.Value), value.Version, source, value.UpdatedAt, value.UpdatedBy);
 
@@ -382,17 +420,38 @@ public sealed partial class ConfigStore
     private JsonElement Fallback(ConfigKey key) =>
         ConfigJson.FromConfiguration(key, configuration) is { } configured && ConfigCatalogue.Problem(key, configured) is null ? configured : key.Default;
 
+    private bool FirstWarning(ConfigKey key)
+    {
+        lock (warned)
+        {
+            return warned.Add(key.Name);
+        }
+    }
+
     private void Publish()
     {
         var s = state;
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var key in ConfigCatalogue.All)
+        foreach (var key in ConfigCatalogue.Stored)
         {
             var entry = Effective(key, s);
-            if (entry.Source != ConfigSources.Default)
+            if (entry.Source == ConfigSources.Configuration)
+            {
+                // Left to the environment / command line below this source; said once per key, naming only the key.
+                if (InStore(key, s) is { } stored && !ConfigJson.Same(stored.Value, entry.Value) && FirstWarning(key))
+                {
+                    ConfigLog.ExplicitWins(log, key.Name, key.EnvironmentName);
+                }
+            }
+            else if (entry.Source != ConfigSources.Default)
             {
                 ConfigJson.Flatten(key.Name, entry.Value, data);
             }
+        }
+
+        foreach (var secret in ConfigCatalogue.All.Where(k => k.Secret && s.RedisValues?.ContainsKey(k.Name) == true && FirstWarning(k)))
+        {
+            ConfigLog.SecretInStore(log, secret.Name, "redis", "", secret.EnvironmentName);
         }
 
         source?.Publish(data);

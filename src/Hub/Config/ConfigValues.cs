@@ -18,6 +18,12 @@ public static class ConfigSources
     /// <summary>From <c>data/config/{key}.json</c>.</summary>
     public const string File = "file";
 
+    /// <summary>
+    /// Set by an environment variable or a command-line argument of this node, which wins over the store (a warning names
+    /// the key when the store holds another value); always the source of a secret, which the store never keeps.
+    /// </summary>
+    public const string Configuration = "configuration";
+
     /// <summary>The store has no value: appsettings.json / environment, else the catalogue's default.</summary>
     public const string Default = "default";
 }

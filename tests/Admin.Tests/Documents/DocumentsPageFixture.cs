@@ -56,6 +56,7 @@ public sealed class DocumentsPageFixture : IAsyncLifetime
         settings["OnlyOffice:JwtSecret"] = DocumentServer.Secret;
         settings["Documents:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Documents:ForceSaveWaitSeconds"] = "10";
+        settings["Login:RateLimit:PermitLimit"] = "1000"; // every test of the class signs in from 127.0.0.1 within a minute
         App = new HubApp(settings, realServer: true);
         await AddAccountsAsync();
 

@@ -46,9 +46,31 @@ public sealed class LoginTests
     }
 
     [Fact]
+    public async Task Guessing_many_user_names_from_one_address_gets_429_with_retry_after_and_a_message()
+    {
+        await using var app = new HubApp(new Dictionary<string, string?> { ["Login:RateLimit:PermitLimit"] = "5", ["Login:RateLimit:WindowSeconds"] = "600" });
+        using var login = new LoginClient(app);
+        for (var i = 0; i < 5; i++)
+        {
+            // Different names each time: the per-name lockout never triggers, only the per-address limit can stop this.
+            using var wrong = await login.SignInAsync($"guess-{i}", "wrong-password");
+            Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
+            Assert.Contains("Wrong user name or password.", await wrong.Content.ReadAsStringAsync());
+        }
+
+        using var limited = await login.SignInAsync("admin", HubApp.AdminPassword); // even the right password
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.False(LoginClient.SignedIn(limited));
+        Assert.InRange(int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 600);
+        Assert.Contains("Too many sign-in attempts from your address", await limited.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, (await login.GetAsync("/login")).StatusCode); // the page itself is not limited
+    }
+
+    [Fact]
     public async Task Thirty_wrong_passwords_lock_the_name_so_the_right_password_is_refused_too()
     {
-        await using var app = new HubApp();
+        // Above the per-address limit's default (20 a minute), so the per-name lockout is what refuses here.
+        await using var app = new HubApp(new Dictionary<string, string?> { ["Login:RateLimit:PermitLimit"] = "100" });
         using var login = new LoginClient(app);
         for (var i = 0; i < 30; i++)
         {

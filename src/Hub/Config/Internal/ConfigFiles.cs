@@ -20,7 +20,7 @@ internal sealed class ConfigFiles(DataDirectory data)
     public Dictionary<string, StoredValue> ReadAll(IDictionary<string, string>? problems = null)
     {
         var values = new Dictionary<string, StoredValue>(StringComparer.Ordinal);
-        foreach (var key in ConfigCatalogue.All)
+        foreach (var key in ConfigCatalogue.Stored)
         {
             var path = PathOf(key.Name);
             if (!File.Exists(path))

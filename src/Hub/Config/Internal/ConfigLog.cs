@@ -21,6 +21,13 @@ internal static partial class ConfigLog
     [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "A config change listener failed")]
     public static partial void ListenerFailed(ILogger logger, Exception e);
 
+    // Only the key: the two values may be secrets or personal data.
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Warning, Message = "Config {Key} is set by the environment or command line of this node and differs from the value in the config store; the explicit value wins on this node (remove {EnvironmentName} to manage the key in the store)")]
+    public static partial void ExplicitWins(ILogger logger, string key, string environmentName);
+
+    [LoggerMessage(EventId = 7009, Level = LogLevel.Warning, Message = "Config {Key} is a secret and the config store held a value for it ({Where}); the stored value is ignored{Action}: set {EnvironmentName} in the environment of every node")]
+    public static partial void SecretInStore(ILogger logger, string key, string where, string action, string environmentName);
+
     [LoggerMessage(EventId = 7005, Level = LogLevel.Information, Message = "Config store mode {Mode}, files in {Folder}")]
     public static partial void Started(ILogger logger, string mode, string folder);
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Shared.Auth;
 
 namespace RealtimeSync.Hub.Config;
@@ -92,26 +93,13 @@ public static class ConfigApi
             return UnknownKey(key);
         }
 
-        if (!request.HasJsonContentType())
+        var (read, bodyError) = await RequestBody.ReadObjectAsync(request, ct, shape: "a JSON object { \"value\": ..., \"expectedVersion\"?: n }");
+        if (bodyError is not null)
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json.", "body");
+            return bodyError;
         }
 
-        JsonElement body;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            body = document.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body");
-        }
-
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object { \"value\": ..., \"expectedVersion\"?: n }.", "body");
-        }
+        var body = JsonSerializer.SerializeToElement(read!);
 
         var errors = new Dictionary<string, string[]>();
         foreach (var extra in body.EnumerateObject().Select(p => p.Name).Where(n => n is not ("value" or "expectedVersion")))

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.DocumentSync.Internal;
+using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Tenants;
 using RealtimeSync.Shared.Sync;
@@ -145,21 +146,13 @@ public static class DocumentSyncApi
 
     private static async Task<(List<string>? Ids, IResult? Error)> ReadIdsAsync(HttpRequest request, int max, CancellationToken ct)
     {
-        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, shape: "an object with an array 'documentIds'", shapeField: "documentIds");
+        if (bodyError is not null)
         {
-            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send {\"documentIds\": [...]} as application/json.", "body"));
+            return (null, bodyError);
         }
 
-        JsonDocument json;
-        try
-        {
-            json = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body"));
-        }
-
+        using var json = JsonSerializer.SerializeToDocument(body!);
         using (json)
         {
             if (json.RootElement.ValueKind != JsonValueKind.Object

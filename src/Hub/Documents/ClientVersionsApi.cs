@@ -18,6 +18,9 @@ namespace RealtimeSync.Hub.Documents;
 /// <param name="Sha256">Hex SHA-256 of the bytes the server stored.</param>
 public sealed record ClientVersionResponse(string Id, int Version, long Size, string Sha256);
 
+/// <summary><c>PATCH …/documents/{id}</c>: <c>{"filename": "…"}</c>, nothing else (a closed contract).</summary>
+public sealed record RenameRequest(string? Filename);
+
 /// <summary>
 /// What an offline client needs beyond the editor's save pipeline: upload a new version of a document from the
 /// version it started from (409 with the current version when someone saved meanwhile), and rename a document.
@@ -106,22 +109,13 @@ public static class ClientVersionsApi
             return forbidden;
         }
 
-        JsonObject? body;
-        try
+        var (body, bodyError) = await RequestBody.ReadAsync<RenameRequest>(request, ct, "{\"filename\": \"…\"}");
+        if (bodyError is not null)
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct) as JsonObject;
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body");
+            return bodyError;
         }
 
-        if (body?.FirstOrDefault(p => p.Key != "filename").Key is { } unknown)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Unknown property", $"{unknown} is not a property of a rename; send {{\"filename\": \"…\"}}.", unknown);
-        }
-
-        var filename = body?["filename"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        var filename = body!.Filename;
         if (string.IsNullOrWhiteSpace(filename) || filename.Length > 255 || filename.Any(char.IsControl) || Path.GetFileName(filename) != filename)
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid file name", "filename must be 1-255 printable characters without a folder.", "filename");

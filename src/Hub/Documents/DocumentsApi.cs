@@ -278,31 +278,16 @@ public static class DocumentsApi
             return Problem(StatusCodes.Status403Forbidden, "Invalid callback link", "The callback URL's signature does not match.", "sig");
         }
 
-        JsonObject body;
-        try
+        // Any 4xx here ends Document Server's retries; a 500 would make it retry the same body forever.
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, requireJsonContentType: false, maxBytes: CallbackHandler.MaxBodyBytes);
+        if (bodyError is not null)
         {
-            using var limited = new MemoryStream();
-            await request.Body.CopyToAsync(limited, ct);
-            if (limited.Length > CallbackHandler.MaxBodyBytes)
-            {
-                return Problem(StatusCodes.Status413PayloadTooLarge, "Callback too large", $"The limit is {CallbackHandler.MaxBodyBytes} bytes.", "body");
-            }
-
-            if (JsonNode.Parse(limited.ToArray()) is not JsonObject parsed)
-            {
-                return Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object.", "body");
-            }
-
-            body = parsed;
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body");
+            return bodyError;
         }
 
         var header = request.Headers[onlyOffice.CurrentValue.JwtHeader].ToString();
         var headerToken = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
-        var answer = await handler.HandleAsync(tenant, documentId, body, headerToken, ct);
+        var answer = await handler.HandleAsync(tenant, documentId, body!, headerToken, ct);
         return answer.HttpStatus == StatusCodes.Status200OK
             ? TypedResults.Json(new JsonObject { ["error"] = 0 })
             : Problem(answer.HttpStatus, "Callback refused", answer.Detail!, answer.Field!);

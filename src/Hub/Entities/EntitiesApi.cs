@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Tenants;
 using RealtimeSync.Shared.Auth;
@@ -236,31 +237,8 @@ public static partial class EntitiesApi
             return (null, null, UnknownType(type));
         }
 
-        var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
         return (schema, body, bodyError);
-    }
-
-    /// <summary>Reads a JSON object body; malformed or non-object JSON is a 400 problem naming "body".</summary>
-    private static async Task<(JsonObject? Body, ProblemHttpResult? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (!request.HasJsonContentType())
-        {
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "JSON expected",
-                detail: "Send the body as application/json.", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
-        }
-
-        try
-        {
-            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-            return node is JsonObject body
-                ? (body, null)
-                : (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid body", detail: "The body must be a JSON object.", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
-        }
-        catch (JsonException e)
-        {
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON",
-                detail: $"The body is not valid JSON: {e.Message}", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
-        }
     }
 
     /// <summary>

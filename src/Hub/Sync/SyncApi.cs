@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Sync.Internal;
 using RealtimeSync.Shared.Auth;
 using RealtimeSync.Shared.Sync;
@@ -43,7 +44,7 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
             if (bodyError is not null)
             {
                 audit.Status = "invalid";
@@ -112,7 +113,7 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
             if (bodyError is not null)
             {
                 audit.Status = "invalid";
@@ -199,7 +200,7 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
             if (bodyError is not null)
             {
                 audit.Status = "invalid";
@@ -353,25 +354,6 @@ public static class SyncApi
     private static string Subject(ClaimsPrincipal user) => user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown";
 
     private static string? Unknown(JsonObject body, params string[] known) => body.Select(p => p.Key).FirstOrDefault(k => !known.Contains(k));
-
-    /// <summary>Reads a JSON object body; malformed or non-object JSON is a 400 problem naming "body".</summary>
-    private static async Task<(JsonObject? Body, ProblemHttpResult? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (!request.HasJsonContentType())
-        {
-            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json.", "body"));
-        }
-
-        try
-        {
-            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-            return node is JsonObject body ? (body, null) : (null, Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object.", "body"));
-        }
-        catch (JsonException e)
-        {
-            return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body"));
-        }
-    }
 
     private static ProblemHttpResult Invalid(SyncAudit audit, string field, string message)
     {

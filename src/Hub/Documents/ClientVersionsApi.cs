@@ -46,7 +46,7 @@ public static class ClientVersionsApi
 
         if (!int.TryParse(baseVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var from) || from < 1)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Base version required", "baseVersion must be the version the new content started from (a whole number >= 1).", "baseVersion");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Base version required", "baseVersion must be the version the new content started from (a whole number >= 1).", "baseVersion");
         }
 
         var document = await store.FindAsync(tenant, id, ct);
@@ -67,14 +67,14 @@ public static class ClientVersionsApi
         }
         catch (SpoolLimitExceededException e)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"The limit is {e.Limit} bytes.", "body");
+            return ApiProblem.Of(StatusCodes.Status413PayloadTooLarge, "File too large", $"The limit is {e.Limit} bytes.", "body");
         }
 
         try
         {
             if (file.Size == 0)
             {
-                return Problem(StatusCodes.Status400BadRequest, "Empty content", "The body must carry the document's bytes.", "body");
+                return ApiProblem.Of(StatusCodes.Status400BadRequest, "Empty content", "The body must carry the document's bytes.", "body");
             }
 
             var blobKey = $"documents/{tenant}/{id}/client-{Guid.NewGuid():N}";
@@ -118,7 +118,7 @@ public static class ClientVersionsApi
         var filename = body!.Filename;
         if (string.IsNullOrWhiteSpace(filename) || filename.Length > 255 || filename.Any(char.IsControl) || Path.GetFileName(filename) != filename)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid file name", "filename must be 1-255 printable characters without a folder.", "filename");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid file name", "filename must be 1-255 printable characters without a folder.", "filename");
         }
 
         var actor = request.HttpContext.User.FindFirst(ClaimNames.Subject)?.Value ?? "api";
@@ -126,15 +126,12 @@ public static class ClientVersionsApi
     }
 
     private static ProblemHttpResult Stale(string id, int from, int current) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Stale base version",
-            detail: $"Document '{id}' is at version {current}; the upload started from version {from}. Download version {current}, merge, and upload with baseVersion={current}.",
-            extensions: new Dictionary<string, object?> { ["field"] = "baseVersion", ["currentVersion"] = current });
+        ApiProblem.Of(StatusCodes.Status409Conflict, "Stale base version",
+            $"Document '{id}' is at version {current}; the upload started from version {from}. Download version {current}, merge, and upload with baseVersion={current}.",
+            "baseVersion", new Dictionary<string, object?> { ["currentVersion"] = current });
 
     private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        Roles.CanWrite(user) ? null : Problem(StatusCodes.Status403Forbidden, "Read-only role", "Changing documents needs the editor or admin role.", "role");
+        Roles.CanWrite(user) ? null : ApiProblem.Of(StatusCodes.Status403Forbidden, "Read-only role", "Changing documents needs the editor or admin role.", "role");
 
-    private static ProblemHttpResult NotFound(string id) => Problem(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
+    private static ProblemHttpResult NotFound(string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
 }

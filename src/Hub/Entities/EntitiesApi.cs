@@ -143,8 +143,8 @@ public static partial class EntitiesApi
                 http.Response.Headers.ETag = ETag(outcome.Entity!.Version);
                 return TypedResults.Created($"/api/tenants/{tenant}/entities/{type}/{id}", Response("created", outcome));
             case WriteStatus.AlreadyExists:
-                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Entity exists",
-                    detail: $"{type} '{id}' already exists; PATCH it with its version.", extensions: new Dictionary<string, object?> { ["field"] = "id", ["server"] = outcome.Entity });
+                return ApiProblem.Of(StatusCodes.Status409Conflict, "Entity exists", $"{type} '{id}' already exists; PATCH it with its version.", "id",
+                    new Dictionary<string, object?> { ["server"] = outcome.Entity });
             default:
                 return TypedResults.ValidationProblem(ToDictionary(outcome.Errors));
         }
@@ -326,14 +326,12 @@ public static partial class EntitiesApi
     private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
         Roles.CanWrite(user)
             ? null
-            : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Read-only role", detail: "Writing needs the editor or admin role.",
-                extensions: new Dictionary<string, object?> { ["field"] = "role" });
+            : ApiProblem.ReadOnlyRole();
 
-    private static ProblemHttpResult UnknownType(string type) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown entity type",
-        detail: $"'{type}' is not an entity type of this tenant.", extensions: new Dictionary<string, object?> { ["field"] = "type" });
+    private static ProblemHttpResult UnknownType(string type) =>
+        ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown entity type", $"'{type}' is not an entity type of this tenant.", "type");
 
-    private static ProblemHttpResult NotFound(string type, string id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
-        detail: $"There is no {type} '{id}'.", extensions: new Dictionary<string, object?> { ["field"] = "id" });
+    private static ProblemHttpResult NotFound(string type, string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no {type} '{id}'.", "id");
 
     private static ValidationProblem Invalid(string field, string message) => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 

@@ -46,16 +46,16 @@ public static class SiteTokensApi
             }
 
             http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyHeader}\"";
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status401Unauthorized,
-                title: "Invalid site key",
-                detail: verdict switch
+            return ApiProblem.Of(
+                StatusCodes.Status401Unauthorized,
+                "Invalid site key",
+                verdict switch
                 {
                     SiteKeyVerdict.Missing => $"Send the site key in the {ApiKeyHeader} header.",
                     SiteKeyVerdict.Revoked => "This site key was revoked; create a new one in the backoffice (Site keys).",
                     _ => $"The {ApiKeyHeader} header is not a site key.",
                 },
-                extensions: new Dictionary<string, object?> { ["field"] = ApiKeyHeader });
+                ApiKeyHeader);
         }
 
         var options = issuer.Options;

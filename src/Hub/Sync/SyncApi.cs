@@ -81,14 +81,14 @@ public static class SyncApi
                 {
                     audit.Status = "forbidden";
                     audit.Error = $"events[{i}].tenantId is another tenant";
-                    return Problem(StatusCodes.Status403Forbidden, "Another tenant", $"Event {i} is for tenant '{t.GetValue<string>()}'; this token is for '{tenant}'. Nothing was applied.", $"events[{i}].tenantId");
+                    return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another tenant", $"Event {i} is for tenant '{t.GetValue<string>()}'; this token is for '{tenant}'. Nothing was applied.", $"events[{i}].tenantId");
                 }
             }
 
             if (!await sync.TenantExistsAsync(tenant!, ct))
             {
                 audit.Status = "invalid";
-                return Problem(StatusCodes.Status404NotFound, "Unknown tenant", $"There is no tenant '{tenant}'.", "tenant");
+                return ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown tenant", $"There is no tenant '{tenant}'.", "tenant");
             }
 
             var response = await sync.UploadAsync(tenant!, audit.ClientId, Subject(http.User), read, http.RequestServices.GetRequiredService<ClientLocks>(), ct);
@@ -225,7 +225,7 @@ public static class SyncApi
                 if (clientId != identity && !http.User.IsInRole(Roles.Admin))
                 {
                     audit.Status = "forbidden";
-                    return Problem(StatusCodes.Status403Forbidden, "Another client", "Only an admin resolves another client's conflicts.", "clientId");
+                    return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another client", "Only an admin resolves another client's conflicts.", "clientId");
                 }
             }
 
@@ -256,10 +256,10 @@ public static class SyncApi
                     return TypedResults.Ok(outcome.Result!);
                 case ResolveStatus.NotFound:
                     audit.Status = "invalid";
-                    return Problem(StatusCodes.Status404NotFound, "No such conflict", outcome.Detail!, "eventId");
+                    return ApiProblem.Of(StatusCodes.Status404NotFound, "No such conflict", outcome.Detail!, "eventId");
                 case ResolveStatus.AlreadyResolved:
                     audit.Status = "invalid";
-                    return Problem(StatusCodes.Status409Conflict, "Already resolved", outcome.Detail!, "eventId");
+                    return ApiProblem.Of(StatusCodes.Status409Conflict, "Already resolved", outcome.Detail!, "eventId");
                 default:
                     audit.Status = "invalid";
                     audit.Error = outcome.Detail;
@@ -306,13 +306,13 @@ public static class SyncApi
         if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(identity))
         {
             audit.Status = "forbidden";
-            return Problem(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
         }
 
         if (write && !Roles.CanWrite(http.User))
         {
             audit.Status = "forbidden";
-            return Problem(StatusCodes.Status403Forbidden, "Read-only role", "Uploading and resolving need the editor or admin role.", "role");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Read-only role", "Uploading and resolving need the editor or admin role.", "role");
         }
 
         if (http.RequestServices.GetRequiredService<SyncRateLimits>().TryAcquire(tenant, identity) is { } limited)
@@ -322,7 +322,7 @@ public static class SyncApi
             SyncLog.RateLimited(http.RequestServices.GetRequiredService<ILogger<SyncService>>(), audit.Direction, identity, tenant, limited.Scope);
             var seconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return Problem(StatusCodes.Status429TooManyRequests, "Too many sync requests",
+            return ApiProblem.Of(StatusCodes.Status429TooManyRequests, "Too many sync requests",
                 $"The {limited.Scope}'s sync rate limit is reached; retry after {seconds} s.", limited.Scope == "tenant" ? "tenant" : "clientId");
         }
 
@@ -335,13 +335,13 @@ public static class SyncApi
         if (body["clientId"] is not JsonValue value || value.GetValueKind() != JsonValueKind.String || !SyncEventReader.IsValidClientId(value.GetValue<string>()))
         {
             audit.Status = "invalid";
-            return Problem(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
         }
 
         if (value.GetValue<string>() != identity)
         {
             audit.Status = "forbidden";
-            return Problem(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'.", "clientId");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'.", "clientId");
         }
 
         audit.ClientId = identity;
@@ -359,10 +359,7 @@ public static class SyncApi
     {
         audit.Status = "invalid";
         audit.Error = $"{field} {message}";
-        return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid sync request", detail: $"{field} {message}.",
-            extensions: new Dictionary<string, object?> { ["field"] = field, ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+        return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid sync request", $"{field} {message}.", field,
+            new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
     }
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
 }

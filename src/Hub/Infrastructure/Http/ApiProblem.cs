@@ -22,7 +22,7 @@ public static class ApiProblem
         return TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: all);
     }
 
-    /// <summary>The 403 of a reader (viewer, subscriber) on a write endpoint; see <see cref="WritePolicy"/>.</summary>
+    /// <summary>The 403 of a reader (viewer, subscriber) on a write endpoint.</summary>
     public static ProblemHttpResult ReadOnlyRole(string detail = "Writing needs the editor or admin role.") =>
         Of(StatusCodes.Status403Forbidden, "Read-only role", detail, "role");
 }

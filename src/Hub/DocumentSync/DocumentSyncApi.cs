@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.DocumentSync.Internal;
 using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Tenants;
@@ -29,7 +30,7 @@ public static class DocumentSyncApi
         group.MapGet("/sync", SyncAsync).WithName("SyncDocuments").WithMetadata(CompressResponse.Instance)
             .Produces<DocumentSyncPageDto>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id}/download-url", DownloadUrlAsync).WithName("DocumentDownloadUrl");
-        group.MapPost("/batch-download", BatchDownloadAsync).WithName("BatchDownloadDocuments")
+        group.MapPost("/batch-download", BatchDownloadAsync).WithName("BatchDownloadDocuments").AllowReaders()
             .Produces(StatusCodes.Status200OK, contentType: "application/zip").ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;

@@ -49,11 +49,6 @@ public static class DocumentsApi
     public static async Task<Results<Created<DocumentDto>, ProblemHttpResult>> UploadAsync(
         string tenant, HttpRequest request, DocumentService documents, RealtimeSyncDb db, IOptionsMonitor<DocumentsOptions> options, CancellationToken ct)
     {
-        if (Forbidden(request.HttpContext.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
             return ApiProblem.Of(StatusCodes.Status415UnsupportedMediaType, "Multipart expected", "Send the file as multipart/form-data in the field 'file'.", "body");
@@ -103,11 +98,6 @@ public static class DocumentsApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string id, HttpContext http, DocumentStore store, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         return await store.DeleteAsync(tenant, id, Actor(http.User), ct) ? TypedResults.NoContent() : NotFound(id);
     }
 
@@ -123,11 +113,6 @@ public static class DocumentsApi
 
     public static async Task<Results<Ok<DocumentDto>, ProblemHttpResult>> RestoreAsync(string tenant, string id, int version, HttpContext http, DocumentService documents, DocumentStore store, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (await store.FindAsync(tenant, id, ct) is not { Deleted: false })
         {
             return NotFound(id);
@@ -169,11 +154,6 @@ public static class DocumentsApi
 
     public static async Task<Results<Ok<ForceSaveResponse>, ProblemHttpResult>> ForceSaveAsync(string tenant, string id, HttpContext http, DocumentStore store, DocumentService documents, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (await store.FindAsync(tenant, id, ct) is not { Deleted: false })
         {
             return NotFound(id);
@@ -312,10 +292,6 @@ public static class DocumentsApi
 
     private static string Actor(ClaimsPrincipal user) => user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown";
 
-    private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        Roles.CanWrite(user)
-            ? null
-            : ApiProblem.Of(StatusCodes.Status403Forbidden, "Read-only role", "Changing documents needs the editor or admin role.", "role");
 
     private static ProblemHttpResult NotFound(string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
 

@@ -192,11 +192,6 @@ public static partial class EntitiesApi
     public static async Task<Results<Ok<EntityWriteResponse>, ProblemHttpResult, ValidationProblem>> DeleteAsync(
         string tenant, string type, string id, HttpContext http, EntityTypes types, EntityStore store, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (types.Current.Find(tenant, type) is null)
         {
             return UnknownType(type);
@@ -223,15 +218,10 @@ public static partial class EntitiesApi
         };
     }
 
-    /// <summary>What every write checks first, in this order: role, entity type, JSON object body.</summary>
+    /// <summary>What every write checks first (after the group's write policy), in this order: entity type, JSON object body.</summary>
     private static async Task<(EntityTypeSchema? Schema, JsonObject? Body, ProblemHttpResult? Refused)> PrepareWriteAsync(
         string tenant, string type, HttpContext http, EntityTypes types, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return (null, null, forbidden);
-        }
-
         if (types.Current.Find(tenant, type) is not { } schema)
         {
             return (null, null, UnknownType(type));
@@ -322,11 +312,6 @@ public static partial class EntitiesApi
 
     private static WriteContext Who(ClaimsPrincipal user) => new(user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown", "api");
 
-    /// <summary>Viewers read; only editors and admins write.</summary>
-    private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        Roles.CanWrite(user)
-            ? null
-            : ApiProblem.ReadOnlyRole();
 
     private static ProblemHttpResult UnknownType(string type) =>
         ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown entity type", $"'{type}' is not an entity type of this tenant.", "type");

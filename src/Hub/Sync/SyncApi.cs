@@ -309,10 +309,12 @@ public static class SyncApi
             return ApiProblem.Of(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
         }
 
+        // The same rule as WritePolicy on the tenant group, checked here rather than by a filter because a refused
+        // sync request is still written to sync_log (as forbidden), and the token checks above come first.
         if (write && !Roles.CanWrite(http.User))
         {
             audit.Status = "forbidden";
-            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Read-only role", "Uploading and resolving need the editor or admin role.", "role");
+            return ApiProblem.ReadOnlyRole("Uploading and resolving need the editor or admin role.");
         }
 
         if (http.RequestServices.GetRequiredService<SyncRateLimits>().TryAcquire(tenant, identity) is { } limited)

@@ -27,23 +27,23 @@ public static class DocumentDownloads
         var tenant = http.User.FindFirst(ClaimNames.Tenant)?.Value ?? "";
         if (!int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid version", "version must be a positive whole number.", "version");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid version", "version must be a positive whole number.", "version");
         }
 
         if (await store.FindAsync(tenant, id, ct) is not { Deleted: false } document)
         {
-            return Problem(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
+            return ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
         }
 
         if (await store.VersionAsync(tenant, id, number, ct) is not { } row)
         {
-            return Problem(StatusCodes.Status404NotFound, "No such version", $"Document '{id}' has no version {number}.", "version");
+            return ApiProblem.Of(StatusCodes.Status404NotFound, "No such version", $"Document '{id}' has no version {number}.", "version");
         }
 
         var blob = await blobs.GetAsync(row.BlobKey, ct);
         if (blob is null)
         {
-            return Problem(StatusCodes.Status500InternalServerError, "Stored file missing", $"Version {number} is not in the blob store; see diagnostics.", "version");
+            return ApiProblem.Of(StatusCodes.Status500InternalServerError, "Stored file missing", $"Version {number} is not in the blob store; see diagnostics.", "version");
         }
 
         http.Response.Headers[DocumentsApi.VersionHeader] = number.ToString(CultureInfo.InvariantCulture);
@@ -62,7 +62,4 @@ public static class DocumentDownloads
         string id, string? latest, HttpContext http, DocumentStore store, DocumentService documents, IBlobStore blobs,
         IOptionsMonitor<DocumentsOptions> options, CancellationToken ct) =>
         DocumentsApi.ContentAsync(http.User.FindFirst(ClaimNames.Tenant)?.Value ?? "", id, latest, null, null, null, http, store, documents, blobs, options, ct);
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Shared.Auth;
 
 namespace RealtimeSync.Hub.Config;
@@ -92,26 +93,13 @@ public static class ConfigApi
             return UnknownKey(key);
         }
 
-        if (!request.HasJsonContentType())
+        var (read, bodyError) = await RequestBody.ReadObjectAsync(request, ct, shape: "a JSON object { \"value\": ..., \"expectedVersion\"?: n }");
+        if (bodyError is not null)
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json.", "body");
+            return bodyError;
         }
 
-        JsonElement body;
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-            body = document.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body");
-        }
-
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object { \"value\": ..., \"expectedVersion\"?: n }.", "body");
-        }
+        var body = JsonSerializer.SerializeToElement(read!);
 
         var errors = new Dictionary<string, string[]>();
         foreach (var extra in body.EnumerateObject().Select(p => p.Name).Where(n => n is not ("value" or "expectedVersion")))
@@ -150,8 +138,8 @@ public static class ConfigApi
         return result.Outcome switch
         {
             ConfigWriteOutcome.Written or ConfigWriteOutcome.Unchanged => TypedResults.Ok(new ConfigWrittenDto(known.Name, result.Outcome.ToString().ToLowerInvariant(), result.Version)),
-            ConfigWriteOutcome.VersionConflict => Problem(StatusCodes.Status409Conflict, "Version conflict", result.Problem!, "expectedVersion"),
-            ConfigWriteOutcome.Unavailable => Problem(StatusCodes.Status503ServiceUnavailable, "Configuration store degraded", result.Problem!, "key"),
+            ConfigWriteOutcome.VersionConflict => ApiProblem.Of(StatusCodes.Status409Conflict, "Version conflict", result.Problem!, "expectedVersion"),
+            ConfigWriteOutcome.Unavailable => ApiProblem.Of(StatusCodes.Status503ServiceUnavailable, "Configuration store degraded", result.Problem!, "key"),
             ConfigWriteOutcome.Invalid => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["value"] = [result.Problem!] }),
             _ => UnknownKey(key),
         };
@@ -165,11 +153,8 @@ public static class ConfigApi
     // all tenants' policies, OnlyOffice:* decides where every tenant's documents are saved).
     private static ProblemHttpResult? NotOperator(ClaimsPrincipal user) => Roles.CanOperate(user)
         ? null
-        : Problem(StatusCodes.Status403Forbidden, "Operator role required", "The configuration applies to every tenant; only an operator reads or changes it (a tenant admin does not).", "role");
+        : ApiProblem.Of(StatusCodes.Status403Forbidden, "Operator role required", "The configuration applies to every tenant; only an operator reads or changes it (a tenant admin does not).", "role");
 
     private static ProblemHttpResult UnknownKey(string key) =>
-        Problem(StatusCodes.Status404NotFound, "Unknown configuration key", $"'{key}' is not a configuration key (GET /api/config lists them).", "key");
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
+        ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown configuration key", $"'{key}' is not a configuration key (GET /api/config lists them).", "key");
 }

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.DocumentSync.Internal;
+using RealtimeSync.Hub.Documents;
+using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Storage;
 using RealtimeSync.Hub.Tenants;
 using RealtimeSync.Shared.Sync;
@@ -28,7 +30,7 @@ public static class DocumentSyncApi
         group.MapGet("/sync", SyncAsync).WithName("SyncDocuments").WithMetadata(CompressResponse.Instance)
             .Produces<DocumentSyncPageDto>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id}/download-url", DownloadUrlAsync).WithName("DocumentDownloadUrl");
-        group.MapPost("/batch-download", BatchDownloadAsync).WithName("BatchDownloadDocuments")
+        group.MapPost("/batch-download", BatchDownloadAsync).WithName("BatchDownloadDocuments").AllowReaders()
             .Produces(StatusCodes.Status200OK, contentType: "application/zip").ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
@@ -43,18 +45,18 @@ public static class DocumentSyncApi
     {
         if (!DocumentSyncCursor.TryDecode(cursor, out var after))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid cursor", "The cursor is not one this API issued; send the cursor of a previous page unchanged, or none for a full snapshot.", "cursor");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid cursor", "The cursor is not one this API issued; send the cursor of a previous page unchanged, or none for a full snapshot.", "cursor");
         }
 
         if (!DocumentSyncRules.TryParseLimit(limit, out var pageSize))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid limit", $"limit must be an integer from 1 to {DocumentSyncRules.MaxLimit}.", "limit");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid limit", $"limit must be an integer from 1 to {DocumentSyncRules.MaxLimit}.", "limit");
         }
 
         var withDeleted = !string.IsNullOrEmpty(cursor);
         if (includeDeleted is not null && !bool.TryParse(includeDeleted, out withDeleted))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid includeDeleted", "includeDeleted must be true or false.", "includeDeleted");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid includeDeleted", "includeDeleted must be true or false.", "includeDeleted");
         }
 
         var page = await reader.ReadAsync(tenant, after, pageSize, withDeleted, ct);
@@ -93,7 +95,7 @@ public static class DocumentSyncApi
             && (!int.TryParse(expiresIn, NumberStyles.None, CultureInfo.InvariantCulture, out seconds)
                 || seconds < settings.DownloadUrlMinExpirySeconds || seconds > settings.DownloadUrlMaxExpirySeconds))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid expiresIn",
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid expiresIn",
                 $"expiresIn must be an integer from {settings.DownloadUrlMinExpirySeconds} to {settings.DownloadUrlMaxExpirySeconds} seconds.", "expiresIn");
         }
 
@@ -129,14 +131,13 @@ public static class DocumentSyncApi
         var plan = await batch.PlanAsync(tenant, ids!, ct);
         if (plan.Missing.Count > 0)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Documents not found",
-                detail: $"{plan.Missing.Count} of the requested documents do not exist.",
-                extensions: new Dictionary<string, object?> { ["field"] = "documentIds", ["missing"] = plan.Missing });
+            return ApiProblem.Of(StatusCodes.Status404NotFound, "Documents not found", $"{plan.Missing.Count} of the requested documents do not exist.",
+                "documentIds", new Dictionary<string, object?> { ["missing"] = plan.Missing });
         }
 
         if (plan.TotalBytes > settings.BatchDownloadMaxBytes)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "Batch too large",
+            return ApiProblem.Of(StatusCodes.Status413PayloadTooLarge, "Batch too large",
                 $"The documents total {plan.TotalBytes} bytes; the limit is {settings.BatchDownloadMaxBytes} bytes. Request fewer documents.", "documentIds");
         }
 
@@ -145,27 +146,19 @@ public static class DocumentSyncApi
 
     private static async Task<(List<string>? Ids, IResult? Error)> ReadIdsAsync(HttpRequest request, int max, CancellationToken ct)
     {
-        if (request.ContentType is null || !request.ContentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, shape: "an object with an array 'documentIds'", shapeField: "documentIds");
+        if (bodyError is not null)
         {
-            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send {\"documentIds\": [...]} as application/json.", "body"));
+            return (null, bodyError);
         }
 
-        JsonDocument json;
-        try
-        {
-            json = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
-        }
-        catch (JsonException e)
-        {
-            return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body"));
-        }
-
+        using var json = JsonSerializer.SerializeToDocument(body!);
         using (json)
         {
             if (json.RootElement.ValueKind != JsonValueKind.Object
                 || !json.RootElement.TryGetProperty("documentIds", out var array) || array.ValueKind != JsonValueKind.Array)
             {
-                return (null, Problem(StatusCodes.Status400BadRequest, "Invalid documentIds", "The body must be an object with an array 'documentIds'.", "documentIds"));
+                return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", "The body must be an object with an array 'documentIds'.", "documentIds"));
             }
 
             var ids = new List<string>();
@@ -173,7 +166,7 @@ public static class DocumentSyncApi
             {
                 if (item.ValueKind != JsonValueKind.String || item.GetString() is not { Length: > 0 and <= 200 } id)
                 {
-                    return (null, Problem(StatusCodes.Status400BadRequest, "Invalid documentIds", "Every entry of documentIds must be a non-empty string of at most 200 characters.", "documentIds"));
+                    return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", "Every entry of documentIds must be a non-empty string of at most 200 characters.", "documentIds"));
                 }
 
                 if (!ids.Contains(id, StringComparer.Ordinal))
@@ -184,17 +177,15 @@ public static class DocumentSyncApi
 
             if (ids.Count == 0 || ids.Count > max)
             {
-                return (null, Problem(StatusCodes.Status400BadRequest, "Invalid documentIds", $"documentIds must list 1 to {max} documents.", "documentIds"));
+                return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", $"documentIds must list 1 to {max} documents.", "documentIds"));
             }
 
             return (ids, null);
         }
     }
 
-    private static ProblemHttpResult NotFound(string id) => Problem(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
+    private static ProblemHttpResult NotFound(string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
 
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
 
     /// <summary>Writes the archive straight onto the response body.</summary>
     private sealed class ZipResult(BatchDownload batch, string tenant, BatchPlan plan) : IResult

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,6 +16,9 @@ namespace RealtimeSync.Hub.Documents;
 /// <param name="Size">Bytes.</param>
 /// <param name="Sha256">Hex SHA-256 of the bytes the server stored.</param>
 public sealed record ClientVersionResponse(string Id, int Version, long Size, string Sha256);
+
+/// <summary><c>PATCH …/documents/{id}</c>: <c>{"filename": "…"}</c>, nothing else (a closed contract).</summary>
+public sealed record RenameRequest(string? Filename);
 
 /// <summary>
 /// What an offline client needs beyond the editor's save pipeline: upload a new version of a document from the
@@ -36,14 +38,9 @@ public static class ClientVersionsApi
         string tenant, string id, string? baseVersion, HttpRequest request, DocumentStore store, IBlobStore blobs, SaveSpool spool,
         SaveStatusPublisher status, IOptionsMonitor<DocumentsOptions> options, CancellationToken ct)
     {
-        if (Forbidden(request.HttpContext.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (!int.TryParse(baseVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var from) || from < 1)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Base version required", "baseVersion must be the version the new content started from (a whole number >= 1).", "baseVersion");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Base version required", "baseVersion must be the version the new content started from (a whole number >= 1).", "baseVersion");
         }
 
         var document = await store.FindAsync(tenant, id, ct);
@@ -64,14 +61,14 @@ public static class ClientVersionsApi
         }
         catch (SpoolLimitExceededException e)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"The limit is {e.Limit} bytes.", "body");
+            return ApiProblem.Of(StatusCodes.Status413PayloadTooLarge, "File too large", $"The limit is {e.Limit} bytes.", "body");
         }
 
         try
         {
             if (file.Size == 0)
             {
-                return Problem(StatusCodes.Status400BadRequest, "Empty content", "The body must carry the document's bytes.", "body");
+                return ApiProblem.Of(StatusCodes.Status400BadRequest, "Empty content", "The body must carry the document's bytes.", "body");
             }
 
             var blobKey = $"documents/{tenant}/{id}/client-{Guid.NewGuid():N}";
@@ -101,30 +98,16 @@ public static class ClientVersionsApi
 
     public static async Task<Results<Ok<DocumentDto>, ProblemHttpResult>> RenameAsync(string tenant, string id, HttpRequest request, DocumentStore store, CancellationToken ct)
     {
-        if (Forbidden(request.HttpContext.User) is { } forbidden)
+        var (body, bodyError) = await RequestBody.ReadAsync<RenameRequest>(request, ct, "{\"filename\": \"…\"}");
+        if (bodyError is not null)
         {
-            return forbidden;
+            return bodyError;
         }
 
-        JsonObject? body;
-        try
-        {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct) as JsonObject;
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body");
-        }
-
-        if (body?.FirstOrDefault(p => p.Key != "filename").Key is { } unknown)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Unknown property", $"{unknown} is not a property of a rename; send {{\"filename\": \"…\"}}.", unknown);
-        }
-
-        var filename = body?["filename"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        var filename = body!.Filename;
         if (string.IsNullOrWhiteSpace(filename) || filename.Length > 255 || filename.Any(char.IsControl) || Path.GetFileName(filename) != filename)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid file name", "filename must be 1-255 printable characters without a folder.", "filename");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid file name", "filename must be 1-255 printable characters without a folder.", "filename");
         }
 
         var actor = request.HttpContext.User.FindFirst(ClaimNames.Subject)?.Value ?? "api";
@@ -132,15 +115,9 @@ public static class ClientVersionsApi
     }
 
     private static ProblemHttpResult Stale(string id, int from, int current) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Stale base version",
-            detail: $"Document '{id}' is at version {current}; the upload started from version {from}. Download version {current}, merge, and upload with baseVersion={current}.",
-            extensions: new Dictionary<string, object?> { ["field"] = "baseVersion", ["currentVersion"] = current });
+        ApiProblem.Of(StatusCodes.Status409Conflict, "Stale base version",
+            $"Document '{id}' is at version {current}; the upload started from version {from}. Download version {current}, merge, and upload with baseVersion={current}.",
+            "baseVersion", new Dictionary<string, object?> { ["currentVersion"] = current });
 
-    private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        Roles.CanWrite(user) ? null : Problem(StatusCodes.Status403Forbidden, "Read-only role", "Changing documents needs the editor or admin role.", "role");
-
-    private static ProblemHttpResult NotFound(string id) => Problem(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
+    private static ProblemHttpResult NotFound(string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
 }

@@ -49,14 +49,9 @@ public static class DocumentsApi
     public static async Task<Results<Created<DocumentDto>, ProblemHttpResult>> UploadAsync(
         string tenant, HttpRequest request, DocumentService documents, RealtimeSyncDb db, IOptionsMonitor<DocumentsOptions> options, CancellationToken ct)
     {
-        if (Forbidden(request.HttpContext.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (!request.HasFormContentType || !request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            return Problem(StatusCodes.Status415UnsupportedMediaType, "Multipart expected", "Send the file as multipart/form-data in the field 'file'.", "body");
+            return ApiProblem.Of(StatusCodes.Status415UnsupportedMediaType, "Multipart expected", "Send the file as multipart/form-data in the field 'file'.", "body");
         }
 
         IFormCollection form;
@@ -67,29 +62,29 @@ public static class DocumentsApi
         catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
         {
             return e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
-                ? Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"The limit is {options.CurrentValue.MaxUploadBytes} bytes.", "file")
-                : Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", e.Message, "body");
+                ? ApiProblem.Of(StatusCodes.Status413PayloadTooLarge, "File too large", $"The limit is {options.CurrentValue.MaxUploadBytes} bytes.", "file")
+                : ApiProblem.Of(StatusCodes.Status400BadRequest, "Malformed multipart body", e.Message, "body");
         }
 
         var file = form.Files.GetFile("file");
         if (file is null || file.Length == 0)
         {
-            return Problem(StatusCodes.Status400BadRequest, "File missing", "The multipart field 'file' must carry a non-empty file.", "file");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "File missing", "The multipart field 'file' must carry a non-empty file.", "file");
         }
 
         if (file.Length > options.CurrentValue.MaxUploadBytes)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "File too large", $"The file is {file.Length} bytes; the limit is {options.CurrentValue.MaxUploadBytes} bytes.", "file");
+            return ApiProblem.Of(StatusCodes.Status413PayloadTooLarge, "File too large", $"The file is {file.Length} bytes; the limit is {options.CurrentValue.MaxUploadBytes} bytes.", "file");
         }
 
         if (FileName.Clean(form["filename"].FirstOrDefault() ?? file.FileName) is not { } filename)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid file name", FileName.Rule, "filename");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid file name", FileName.Rule, "filename");
         }
 
         if (!await db.Tenants.AnyAsync(t => t.Id == tenant, ct))
         {
-            return Problem(StatusCodes.Status404NotFound, "Unknown tenant", $"There is no tenant '{tenant}'.", "tenant");
+            return ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown tenant", $"There is no tenant '{tenant}'.", "tenant");
         }
 
         var mime = string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType;
@@ -103,11 +98,6 @@ public static class DocumentsApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string tenant, string id, HttpContext http, DocumentStore store, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         return await store.DeleteAsync(tenant, id, Actor(http.User), ct) ? TypedResults.NoContent() : NotFound(id);
     }
 
@@ -123,11 +113,6 @@ public static class DocumentsApi
 
     public static async Task<Results<Ok<DocumentDto>, ProblemHttpResult>> RestoreAsync(string tenant, string id, int version, HttpContext http, DocumentService documents, DocumentStore store, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (await store.FindAsync(tenant, id, ct) is not { Deleted: false })
         {
             return NotFound(id);
@@ -135,7 +120,7 @@ public static class DocumentsApi
 
         if (await documents.RestoreAsync(tenant, id, version, Actor(http.User), ct) is null)
         {
-            return Problem(StatusCodes.Status404NotFound, "No such version", $"Document '{id}' has no version {version}.", "version");
+            return ApiProblem.Of(StatusCodes.Status404NotFound, "No such version", $"Document '{id}' has no version {version}.", "version");
         }
 
         return TypedResults.Ok(DocumentDto.From((await store.FindAsync(tenant, id, ct))!));
@@ -151,14 +136,14 @@ public static class DocumentsApi
 
         if (onlyOffice.CurrentValue.DocumentServer is null)
         {
-            return Problem(StatusCodes.Status409Conflict, "No Document Server", "OnlyOffice:DocumentServerUrl is not configured, so documents cannot be opened in an editor.", "OnlyOffice:DocumentServerUrl");
+            return ApiProblem.Of(StatusCodes.Status409Conflict, "No Document Server", "OnlyOffice:DocumentServerUrl is not configured, so documents cannot be opened in an editor.", "OnlyOffice:DocumentServerUrl");
         }
 
         if (onlyOffice.CurrentValue.JwtSecret.Length == 0)
         {
             // Without the shared secret every callback is refused (anyone holding a callback link could post a
             // "save" of their own file), so an editor opened now would lose its edits.
-            return Problem(StatusCodes.Status409Conflict, "No Document Server secret", "OnlyOffice:JwtSecret is not configured: callbacks cannot be verified, so documents cannot be opened in an editor. Set it to Document Server's JWT secret.", "OnlyOffice:JwtSecret");
+            return ApiProblem.Of(StatusCodes.Status409Conflict, "No Document Server secret", "OnlyOffice:JwtSecret is not configured: callbacks cannot be verified, so documents cannot be opened in an editor. Set it to Document Server's JWT secret.", "OnlyOffice:JwtSecret");
         }
 
         // Only a writer's session may save: a viewer's config carries no callback link at all.
@@ -169,11 +154,6 @@ public static class DocumentsApi
 
     public static async Task<Results<Ok<ForceSaveResponse>, ProblemHttpResult>> ForceSaveAsync(string tenant, string id, HttpContext http, DocumentStore store, DocumentService documents, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (await store.FindAsync(tenant, id, ct) is not { Deleted: false })
         {
             return NotFound(id);
@@ -184,9 +164,9 @@ public static class DocumentsApi
         {
             ForceSaveOutcome.Committed => TypedResults.Ok(new ForceSaveResponse(ForceSaveOutcomes.Committed, result.Version)),
             ForceSaveOutcome.NothingToSave => TypedResults.Ok(new ForceSaveResponse(ForceSaveOutcomes.NothingToSave, result.Version)),
-            ForceSaveOutcome.NotConfigured => Problem(StatusCodes.Status409Conflict, "No Document Server", result.Detail!, "OnlyOffice:DocumentServerUrl"),
-            ForceSaveOutcome.TimedOut => Problem(StatusCodes.Status504GatewayTimeout, "Force-save not committed in time", result.Detail!, "id"),
-            _ => Problem(StatusCodes.Status502BadGateway, "Force-save failed", result.Detail!, "id"),
+            ForceSaveOutcome.NotConfigured => ApiProblem.Of(StatusCodes.Status409Conflict, "No Document Server", result.Detail!, "OnlyOffice:DocumentServerUrl"),
+            ForceSaveOutcome.TimedOut => ApiProblem.Of(StatusCodes.Status504GatewayTimeout, "Force-save not committed in time", result.Detail!, "id"),
+            _ => ApiProblem.Of(StatusCodes.Status502BadGateway, "Force-save failed", result.Detail!, "id"),
         };
     }
 
@@ -201,24 +181,24 @@ public static class DocumentsApi
     {
         if (!TryFlag(latest, out var wantLatest))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid parameter", "latest must be true or false.", "latest");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid parameter", "latest must be true or false.", "latest");
         }
 
         if (wantLatest && !Roles.CanWrite(http.User))
         {
             // latest=true makes Document Server save the open session: a new version, which is a write.
-            return Problem(StatusCodes.Status403Forbidden, "Read-only role", "latest=true force-saves the open editing session; that needs the editor or admin role. Without it you get the committed version.", "latest");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Read-only role", "latest=true force-saves the open editing session; that needs the editor or admin role. Without it you get the committed version.", "latest");
         }
 
         if (!TryFlag(redirect, out var wantRedirect))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid parameter", "redirect must be true or false.", "redirect");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid parameter", "redirect must be true or false.", "redirect");
         }
 
         var max = options.CurrentValue.PresignMaxExpirySeconds;
         if (expiresIn is { } seconds && (seconds < 1 || seconds > max))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid parameter", $"expiresIn must be between 1 and {max} seconds.", "expiresIn");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid parameter", $"expiresIn must be between 1 and {max} seconds.", "expiresIn");
         }
 
         if (await store.FindAsync(tenant, id, ct) is not { Deleted: false } row)
@@ -245,7 +225,7 @@ public static class DocumentsApi
         var served = await store.VersionAsync(tenant, id, version ?? row.CurrentVersion, ct);
         if (served is null)
         {
-            return Problem(StatusCodes.Status404NotFound, "No such version", $"Document '{id}' has no version {version}.", "version");
+            return ApiProblem.Of(StatusCodes.Status404NotFound, "No such version", $"Document '{id}' has no version {version}.", "version");
         }
 
         http.Response.Headers[VersionHeader] = served.Version.ToString(CultureInfo.InvariantCulture);
@@ -260,7 +240,7 @@ public static class DocumentsApi
         var blob = await blobs.GetAsync(served.BlobKey, ct);
         if (blob is null)
         {
-            return Problem(StatusCodes.Status500InternalServerError, "Stored file missing", $"Version {served.Version} is not in the blob store; see diagnostics.", "id");
+            return ApiProblem.Of(StatusCodes.Status500InternalServerError, "Stored file missing", $"Version {served.Version} is not in the blob store; see diagnostics.", "id");
         }
 
         http.Response.ContentLength = served.Size;
@@ -275,37 +255,22 @@ public static class DocumentsApi
     {
         if (!handler.VerifySignature(tenant, documentId, sig))
         {
-            return Problem(StatusCodes.Status403Forbidden, "Invalid callback link", "The callback URL's signature does not match.", "sig");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Invalid callback link", "The callback URL's signature does not match.", "sig");
         }
 
-        JsonObject body;
-        try
+        // Any 4xx here ends Document Server's retries; a 500 would make it retry the same body forever.
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, requireJsonContentType: false, maxBytes: CallbackHandler.MaxBodyBytes);
+        if (bodyError is not null)
         {
-            using var limited = new MemoryStream();
-            await request.Body.CopyToAsync(limited, ct);
-            if (limited.Length > CallbackHandler.MaxBodyBytes)
-            {
-                return Problem(StatusCodes.Status413PayloadTooLarge, "Callback too large", $"The limit is {CallbackHandler.MaxBodyBytes} bytes.", "body");
-            }
-
-            if (JsonNode.Parse(limited.ToArray()) is not JsonObject parsed)
-            {
-                return Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object.", "body");
-            }
-
-            body = parsed;
-        }
-        catch (JsonException e)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body");
+            return bodyError;
         }
 
         var header = request.Headers[onlyOffice.CurrentValue.JwtHeader].ToString();
         var headerToken = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
-        var answer = await handler.HandleAsync(tenant, documentId, body, headerToken, ct);
+        var answer = await handler.HandleAsync(tenant, documentId, body!, headerToken, ct);
         return answer.HttpStatus == StatusCodes.Status200OK
             ? TypedResults.Json(new JsonObject { ["error"] = 0 })
-            : Problem(answer.HttpStatus, "Callback refused", answer.Detail!, answer.Field!);
+            : ApiProblem.Of(answer.HttpStatus, "Callback refused", answer.Detail!, answer.Field!);
     }
 
     private static Uri PublicBase(HttpContext http, OnlyOfficeOptions settings)
@@ -327,15 +292,9 @@ public static class DocumentsApi
 
     private static string Actor(ClaimsPrincipal user) => user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown";
 
-    private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        Roles.CanWrite(user)
-            ? null
-            : Problem(StatusCodes.Status403Forbidden, "Read-only role", "Changing documents needs the editor or admin role.", "role");
 
-    private static ProblemHttpResult NotFound(string id) => Problem(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
+    private static ProblemHttpResult NotFound(string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
 
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
 }
 
 /// <param name="Outcome">committed | nothing-to-save.</param>

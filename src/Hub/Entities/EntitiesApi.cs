@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Tenants;
 using RealtimeSync.Shared.Auth;
@@ -142,8 +143,8 @@ public static partial class EntitiesApi
                 http.Response.Headers.ETag = ETag(outcome.Entity!.Version);
                 return TypedResults.Created($"/api/tenants/{tenant}/entities/{type}/{id}", Response("created", outcome));
             case WriteStatus.AlreadyExists:
-                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Entity exists",
-                    detail: $"{type} '{id}' already exists; PATCH it with its version.", extensions: new Dictionary<string, object?> { ["field"] = "id", ["server"] = outcome.Entity });
+                return ApiProblem.Of(StatusCodes.Status409Conflict, "Entity exists", $"{type} '{id}' already exists; PATCH it with its version.", "id",
+                    new Dictionary<string, object?> { ["server"] = outcome.Entity });
             default:
                 return TypedResults.ValidationProblem(ToDictionary(outcome.Errors));
         }
@@ -191,11 +192,6 @@ public static partial class EntitiesApi
     public static async Task<Results<Ok<EntityWriteResponse>, ProblemHttpResult, ValidationProblem>> DeleteAsync(
         string tenant, string type, string id, HttpContext http, EntityTypes types, EntityStore store, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return forbidden;
-        }
-
         if (types.Current.Find(tenant, type) is null)
         {
             return UnknownType(type);
@@ -222,45 +218,17 @@ public static partial class EntitiesApi
         };
     }
 
-    /// <summary>What every write checks first, in this order: role, entity type, JSON object body.</summary>
+    /// <summary>What every write checks first (after the group's write policy), in this order: entity type, JSON object body.</summary>
     private static async Task<(EntityTypeSchema? Schema, JsonObject? Body, ProblemHttpResult? Refused)> PrepareWriteAsync(
         string tenant, string type, HttpContext http, EntityTypes types, CancellationToken ct)
     {
-        if (Forbidden(http.User) is { } forbidden)
-        {
-            return (null, null, forbidden);
-        }
-
         if (types.Current.Find(tenant, type) is not { } schema)
         {
             return (null, null, UnknownType(type));
         }
 
-        var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
         return (schema, body, bodyError);
-    }
-
-    /// <summary>Reads a JSON object body; malformed or non-object JSON is a 400 problem naming "body".</summary>
-    private static async Task<(JsonObject? Body, ProblemHttpResult? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (!request.HasJsonContentType())
-        {
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "JSON expected",
-                detail: "Send the body as application/json.", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
-        }
-
-        try
-        {
-            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-            return node is JsonObject body
-                ? (body, null)
-                : (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid body", detail: "The body must be a JSON object.", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
-        }
-        catch (JsonException e)
-        {
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed JSON",
-                detail: $"The body is not valid JSON: {e.Message}", extensions: new Dictionary<string, object?> { ["field"] = "body" }));
-        }
     }
 
     /// <summary>
@@ -344,18 +312,11 @@ public static partial class EntitiesApi
 
     private static WriteContext Who(ClaimsPrincipal user) => new(user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown", "api");
 
-    /// <summary>Viewers read; only editors and admins write.</summary>
-    private static ProblemHttpResult? Forbidden(ClaimsPrincipal user) =>
-        Roles.CanWrite(user)
-            ? null
-            : TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Read-only role", detail: "Writing needs the editor or admin role.",
-                extensions: new Dictionary<string, object?> { ["field"] = "role" });
 
-    private static ProblemHttpResult UnknownType(string type) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown entity type",
-        detail: $"'{type}' is not an entity type of this tenant.", extensions: new Dictionary<string, object?> { ["field"] = "type" });
+    private static ProblemHttpResult UnknownType(string type) =>
+        ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown entity type", $"'{type}' is not an entity type of this tenant.", "type");
 
-    private static ProblemHttpResult NotFound(string type, string id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found",
-        detail: $"There is no {type} '{id}'.", extensions: new Dictionary<string, object?> { ["field"] = "id" });
+    private static ProblemHttpResult NotFound(string type, string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no {type} '{id}'.", "id");
 
     private static ValidationProblem Invalid(string field, string message) => TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 

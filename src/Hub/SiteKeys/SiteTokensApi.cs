@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using RealtimeSync.Hub.Infrastructure.Http;
 
 namespace RealtimeSync.Hub.SiteKeys;
 
@@ -45,16 +46,16 @@ public static class SiteTokensApi
             }
 
             http.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{ApiKeyHeader}\"";
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status401Unauthorized,
-                title: "Invalid site key",
-                detail: verdict switch
+            return ApiProblem.Of(
+                StatusCodes.Status401Unauthorized,
+                "Invalid site key",
+                verdict switch
                 {
                     SiteKeyVerdict.Missing => $"Send the site key in the {ApiKeyHeader} header.",
                     SiteKeyVerdict.Revoked => "This site key was revoked; create a new one in the backoffice (Site keys).",
                     _ => $"The {ApiKeyHeader} header is not a site key.",
                 },
-                extensions: new Dictionary<string, object?> { ["field"] = ApiKeyHeader });
+                ApiKeyHeader);
         }
 
         var options = issuer.Options;
@@ -82,64 +83,42 @@ public static class SiteTokensApi
     /// </summary>
     private static async Task<(int Ttl, ProblemHttpResult? Problem, ValidationProblem? Invalid)> ReadTtlAsync(HttpRequest request, SiteTokenOptions options, CancellationToken ct)
     {
-        // Bounded by the host's request body limit (Limits:MaxRequestBodyBytes).
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, ct);
-        if (buffer.Length == 0)
+        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, optional: true, shape: "a JSON object such as {\"ttlSeconds\": 900}");
+        if (bodyError is not null)
+        {
+            return (0, bodyError, null);
+        }
+
+        if (body is null)
         {
             return (options.DefaultTtl, null, null);
         }
 
-        if (!request.HasJsonContentType())
+        using var document = JsonSerializer.SerializeToDocument(body);
+        var errors = new Dictionary<string, string[]>();
+        var ttl = options.DefaultTtl;
+        var range = $"must be a whole number of seconds from {SiteTokenOptions.MinTtlSeconds} to {options.MaxTtlSeconds}";
+        foreach (var property in document.RootElement.EnumerateObject())
         {
-            return (0, BodyProblem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json, or no body at all."), null);
-        }
-
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(buffer.ToArray());
-        }
-        catch (JsonException e)
-        {
-            return (0, BodyProblem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}"), null);
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            if (property.Name != "ttlSeconds")
             {
-                return (0, BodyProblem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object such as {\"ttlSeconds\": 900}."), null);
+                errors[property.Name] = ["is not a known property (the only one is \"ttlSeconds\")"];
             }
-
-            var errors = new Dictionary<string, string[]>();
-            var ttl = options.DefaultTtl;
-            var range = $"must be a whole number of seconds from {SiteTokenOptions.MinTtlSeconds} to {options.MaxTtlSeconds}";
-            foreach (var property in document.RootElement.EnumerateObject())
+            else if (property.Value.ValueKind == JsonValueKind.Null)
             {
-                if (property.Name != "ttlSeconds")
-                {
-                    errors[property.Name] = ["is not a known property (the only one is \"ttlSeconds\")"];
-                }
-                else if (property.Value.ValueKind == JsonValueKind.Null)
-                {
-                    // explicit null: the default
-                }
-                else if (property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetInt32(out var seconds)
-                    && seconds >= SiteTokenOptions.MinTtlSeconds && seconds <= options.MaxTtlSeconds)
-                {
-                    ttl = seconds;
-                }
-                else
-                {
-                    errors["ttlSeconds"] = [range];
-                }
+                // explicit null: the default
             }
-
-            return errors.Count > 0 ? (0, null, TypedResults.ValidationProblem(errors)) : (ttl, null, null);
+            else if (property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetInt32(out var seconds)
+                && seconds >= SiteTokenOptions.MinTtlSeconds && seconds <= options.MaxTtlSeconds)
+            {
+                ttl = seconds;
+            }
+            else
+            {
+                errors["ttlSeconds"] = [range];
+            }
         }
+
+        return errors.Count > 0 ? (0, null, TypedResults.ValidationProblem(errors)) : (ttl, null, null);
     }
-
-    private static ProblemHttpResult BodyProblem(int status, string title, string detail) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = "body" });
 }

@@ -1,3 +1,4 @@
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Shared.Auth;
 using RealtimeSync.Shared.Realtime;
 
@@ -28,11 +29,11 @@ internal static class SubscribeScopeGuard
         var log = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SubscribeScopeGuard));
         SiteKeysLog.RefusedByScope(log, context.User.FindFirst(ClaimNames.Subject)?.Value, context.User.FindFirst(ClaimNames.Tenant)?.Value, scope,
             context.Request.Method, context.Request.Path.Value ?? "");
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status403Forbidden,
-            title: "Outside the token's scope",
-            detail: $"A token with scope '{scope}' may subscribe to entities channels and read live entities (no change feed, no includeDeleted); it cannot {context.Request.Method} {context.Request.Path}{context.Request.QueryString}.",
-            extensions: new Dictionary<string, object?> { ["field"] = "scope" }).ExecuteAsync(context);
+        return ApiProblem.Of(
+            StatusCodes.Status403Forbidden,
+            "Outside the token's scope",
+            $"A token with scope '{scope}' may subscribe to entities channels and read live entities (no change feed, no includeDeleted); it cannot {context.Request.Method} {context.Request.Path}{context.Request.QueryString}.",
+            "scope").ExecuteAsync(context);
     }
 
     public static bool Allows(string scope, string method, PathString path)

@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Sync.Internal;
 using RealtimeSync.Shared.Auth;
 using RealtimeSync.Shared.Sync;
@@ -43,7 +44,7 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
             if (bodyError is not null)
             {
                 audit.Status = "invalid";
@@ -80,14 +81,14 @@ public static class SyncApi
                 {
                     audit.Status = "forbidden";
                     audit.Error = $"events[{i}].tenantId is another tenant";
-                    return Problem(StatusCodes.Status403Forbidden, "Another tenant", $"Event {i} is for tenant '{t.GetValue<string>()}'; this token is for '{tenant}'. Nothing was applied.", $"events[{i}].tenantId");
+                    return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another tenant", $"Event {i} is for tenant '{t.GetValue<string>()}'; this token is for '{tenant}'. Nothing was applied.", $"events[{i}].tenantId");
                 }
             }
 
             if (!await sync.TenantExistsAsync(tenant!, ct))
             {
                 audit.Status = "invalid";
-                return Problem(StatusCodes.Status404NotFound, "Unknown tenant", $"There is no tenant '{tenant}'.", "tenant");
+                return ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown tenant", $"There is no tenant '{tenant}'.", "tenant");
             }
 
             var response = await sync.UploadAsync(tenant!, audit.ClientId, Subject(http.User), read, http.RequestServices.GetRequiredService<ClientLocks>(), ct);
@@ -112,7 +113,7 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
             if (bodyError is not null)
             {
                 audit.Status = "invalid";
@@ -199,7 +200,7 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await ReadBodyAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
             if (bodyError is not null)
             {
                 audit.Status = "invalid";
@@ -224,7 +225,7 @@ public static class SyncApi
                 if (clientId != identity && !http.User.IsInRole(Roles.Admin))
                 {
                     audit.Status = "forbidden";
-                    return Problem(StatusCodes.Status403Forbidden, "Another client", "Only an admin resolves another client's conflicts.", "clientId");
+                    return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another client", "Only an admin resolves another client's conflicts.", "clientId");
                 }
             }
 
@@ -255,10 +256,10 @@ public static class SyncApi
                     return TypedResults.Ok(outcome.Result!);
                 case ResolveStatus.NotFound:
                     audit.Status = "invalid";
-                    return Problem(StatusCodes.Status404NotFound, "No such conflict", outcome.Detail!, "eventId");
+                    return ApiProblem.Of(StatusCodes.Status404NotFound, "No such conflict", outcome.Detail!, "eventId");
                 case ResolveStatus.AlreadyResolved:
                     audit.Status = "invalid";
-                    return Problem(StatusCodes.Status409Conflict, "Already resolved", outcome.Detail!, "eventId");
+                    return ApiProblem.Of(StatusCodes.Status409Conflict, "Already resolved", outcome.Detail!, "eventId");
                 default:
                     audit.Status = "invalid";
                     audit.Error = outcome.Detail;
@@ -305,13 +306,15 @@ public static class SyncApi
         if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(identity))
         {
             audit.Status = "forbidden";
-            return Problem(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
         }
 
+        // The same rule as WritePolicy on the tenant group, checked here rather than by a filter because a refused
+        // sync request is still written to sync_log (as forbidden), and the token checks above come first.
         if (write && !Roles.CanWrite(http.User))
         {
             audit.Status = "forbidden";
-            return Problem(StatusCodes.Status403Forbidden, "Read-only role", "Uploading and resolving need the editor or admin role.", "role");
+            return ApiProblem.ReadOnlyRole("Uploading and resolving need the editor or admin role.");
         }
 
         if (http.RequestServices.GetRequiredService<SyncRateLimits>().TryAcquire(tenant, identity) is { } limited)
@@ -321,7 +324,7 @@ public static class SyncApi
             SyncLog.RateLimited(http.RequestServices.GetRequiredService<ILogger<SyncService>>(), audit.Direction, identity, tenant, limited.Scope);
             var seconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds));
             http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return Problem(StatusCodes.Status429TooManyRequests, "Too many sync requests",
+            return ApiProblem.Of(StatusCodes.Status429TooManyRequests, "Too many sync requests",
                 $"The {limited.Scope}'s sync rate limit is reached; retry after {seconds} s.", limited.Scope == "tenant" ? "tenant" : "clientId");
         }
 
@@ -334,13 +337,13 @@ public static class SyncApi
         if (body["clientId"] is not JsonValue value || value.GetValueKind() != JsonValueKind.String || !SyncEventReader.IsValidClientId(value.GetValue<string>()))
         {
             audit.Status = "invalid";
-            return Problem(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
         }
 
         if (value.GetValue<string>() != identity)
         {
             audit.Status = "forbidden";
-            return Problem(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'.", "clientId");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'.", "clientId");
         }
 
         audit.ClientId = identity;
@@ -354,33 +357,11 @@ public static class SyncApi
 
     private static string? Unknown(JsonObject body, params string[] known) => body.Select(p => p.Key).FirstOrDefault(k => !known.Contains(k));
 
-    /// <summary>Reads a JSON object body; malformed or non-object JSON is a 400 problem naming "body".</summary>
-    private static async Task<(JsonObject? Body, ProblemHttpResult? Error)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (!request.HasJsonContentType())
-        {
-            return (null, Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the body as application/json.", "body"));
-        }
-
-        try
-        {
-            var node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
-            return node is JsonObject body ? (body, null) : (null, Problem(StatusCodes.Status400BadRequest, "Invalid body", "The body must be a JSON object.", "body"));
-        }
-        catch (JsonException e)
-        {
-            return (null, Problem(StatusCodes.Status400BadRequest, "Malformed JSON", $"The body is not valid JSON: {e.Message}", "body"));
-        }
-    }
-
     private static ProblemHttpResult Invalid(SyncAudit audit, string field, string message)
     {
         audit.Status = "invalid";
         audit.Error = $"{field} {message}";
-        return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid sync request", detail: $"{field} {message}.",
-            extensions: new Dictionary<string, object?> { ["field"] = field, ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
+        return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid sync request", $"{field} {message}.", field,
+            new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [message] } });
     }
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
 }

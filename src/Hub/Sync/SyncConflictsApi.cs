@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Shared.Auth;
 using RealtimeSync.Shared.Entities;
@@ -33,18 +34,18 @@ public static class SyncConflictsApi
         var identity = http.User.FindFirst(SyncApi.ClientIdClaim)?.Value ?? http.User.FindFirst(ClaimNames.Subject)?.Value;
         if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(identity))
         {
-            return Problem(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Not a sync token", "The token needs a tenant and a subject.", string.IsNullOrEmpty(tenant) ? "tenant" : "sub");
         }
 
         clientId ??= identity;
         if (!SyncEventReader.IsValidClientId(clientId))
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
         }
 
         if (clientId != identity && !http.User.IsInRole(Roles.Admin))
         {
-            return Problem(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'; only an admin reads another client's conflicts.", "clientId");
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'; only an admin reads another client's conflicts.", "clientId");
         }
 
         var rows = await db.SyncConflicts.AsNoTracking()
@@ -65,7 +66,4 @@ public static class SyncConflictsApi
 
         return TypedResults.Ok(new SyncConflictList(list));
     }
-
-    private static ProblemHttpResult Problem(int status, string title, string detail, string field) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["field"] = field });
 }

@@ -10,13 +10,15 @@ namespace RealtimeSync.Hub.Tenants;
 public static class TenantsApi
 {
     /// <summary>
-    /// The /api/tenants/{tenant} group: bearer token required (401), token tenant must match (403).
+    /// The /api/tenants/{tenant} group: bearer token required (401), token tenant must match (403), and every
+    /// endpoint that changes something needs the editor or admin role (403 naming <c>role</c>, <see cref="WritePolicy"/>).
     /// Later features hang their routes off <see cref="MapTenantGroup"/>.
     /// </summary>
     public static RouteGroupBuilder MapTenantGroup(this IEndpointRouteBuilder app) =>
         app.MapGroup("/api/tenants/{tenant}")
             .RequireAuthorization(AuthSetup.ApiPolicy)
             .AddEndpointFilter<TenantAccessFilter>()
+            .RequireWriterForChanges()
             .WithTags("Tenants");
 
     public static IEndpointRouteBuilder MapTenants(this IEndpointRouteBuilder app)

@@ -1,3 +1,4 @@
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Shared.Auth;
 
 namespace RealtimeSync.Hub.Infrastructure.Auth;
@@ -15,11 +16,7 @@ public sealed class TenantAccessFilter : IEndpointFilter
         var granted = http.User.FindFirst(ClaimNames.Tenant)?.Value;
         if (requested is null || !string.Equals(requested, granted, StringComparison.Ordinal))
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status403Forbidden,
-                title: "Forbidden tenant",
-                detail: $"This token is not valid for tenant '{requested}'.",
-                extensions: new Dictionary<string, object?> { ["field"] = "tenant" });
+            return ApiProblem.Of(StatusCodes.Status403Forbidden, "Forbidden tenant", $"This token is not valid for tenant '{requested}'.", "tenant");
         }
 
         return await next(context);

@@ -30,7 +30,7 @@ public sealed class LiveStorePerformanceTests(ITestOutputHelper output) : IAsync
 
     public async Task InitializeAsync()
     {
-        site = await SiteHost.StartAsync(new() { ["Demo:Enabled"] = "false" }); // exactly the 1,000 rows below
+        site = await SiteHost.StartAsync(new() { ["Demo:SeedContent"] = "false" }); // no sample team: exactly the 1,000 rows below
         await using var scope = site.App.Services.CreateAsyncScope();
         var store = scope.ServiceProvider.GetRequiredService<EntityStore>();
         var who = new WriteContext("seed", "test");

@@ -41,6 +41,8 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
 
     public override IReadOnlyList<Watched> Backing => twoNodes && options.RedisPid is { } pid ? [new Watched("redis", pid)] : [];
 
+    private const string MaxConnectionsPerToken = "Realtime:Limits:MaxConnectionsPerToken";
+
     public override async Task StartAsync()
     {
         var settings = new Dictionary<string, string?>
@@ -52,6 +54,8 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
             ["Auth:Jwt:SigningKey"] = signingKey,
             ["Demo:Enabled"] = "false",
             ["Node:Id"] = twoNodes ? "n1" : "single",
+            // Every simulated subscriber shares the one bench token: lift the per-token connection cap (20 by default).
+            [MaxConnectionsPerToken] = "100000",
         };
         foreach (var (key, value) in options.Settings)
         {
@@ -86,6 +90,7 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
                 ["Auth__Jwt__SigningKey"] = signingKey,
                 ["Admin__InitialPassword"] = HubApp.AdminPassword,
                 ["Demo__Enabled"] = "false",
+                [MaxConnectionsPerToken.Replace(":", "__", StringComparison.Ordinal)] = "100000",
                 ["Serilog__MinimumLevel"] = "Warning",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["DOTNET_ENVIRONMENT"] = "Production",

@@ -23,6 +23,8 @@ foreach (var backend in options.Backends)
         ["Serilog:MinimumLevel"] = "Warning",
         // As deployed (the test host defaults to Development: scope validation, developer exception page).
         ["environment"] = "Production",
+        // Every simulated subscriber shares the one bench token: lift the per-token connection cap (20 by default).
+        ["Realtime:Limits:MaxConnectionsPerToken"] = "100000",
     };
     PostgresDatabase? database = null;
     if (backend == "postgres")

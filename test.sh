@@ -43,6 +43,8 @@ for project in "${projects[@]}"; do
 done
 
 rs_servers_stop; trap - EXIT
+# The failed tests, named again at the very end with the start of their message: a CI log is often read by its tail.
+node eng/failed-tests.mjs "$results"/*.trx >&2 || true
 if [ ${#broken[@]} -gt 0 ]; then echo "!! did not finish cleanly: ${broken[*]}" >&2; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,12 +2,14 @@
 # Memory per idle hub connection (bench/README.md): starts the released Hub alone (embedded mode), opens N
 # subscribed @microsoft/signalr WebSocket connections from a Node process, and reports the growth of the
 # Hub's RSS and of its live managed heap (by layer and by type, read with ClrMD) per connection.
-#     bench/run-connection-memory.sh [N=2000] [Key=Value host settings...]
+#     bench/run-connection-memory.sh [N=2000] [json|messagepack] [Key=Value host settings...]
 # About 1 minute. Needs Node and tests/node's packages (npm ci there); no other server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 count="${1:-2000}"; shift || true
+protocol=json
+case "${1:-}" in json|messagepack) protocol="$1"; shift ;; esac
 ulimit -n 65536 2>/dev/null || true
 
 dotnet build src/Hub -c Release -warnaserror -nologo -clp:ErrorsOnly
@@ -20,7 +22,8 @@ tool="dotnet $repo/bench/ConnectionMemory/bin/Release/net10.0/RealtimeSync.Conne
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export Storage__DataPath="$work/data" Urls="http://127.0.0.1:$port" Serilog__MinimumLevel=Warning Demo__Enabled=false \
   Auth__Jwt__SigningKey="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" Admin__InitialPassword=bench-password-0123 \
-  ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production
+  ASPNETCORE_ENVIRONMENT=Production DOTNET_ENVIRONMENT=Production \
+  Realtime__Limits__MaxConnectionsPerToken=100000   # every held connection shares the one token (default cap 20)
 for setting in "$@"; do export "${setting%%=*}"="${setting#*=}"; done
 
 (cd "$hub_dir" && exec dotnet RealtimeSync.Hub.dll >"$work/hub.log" 2>&1) &
@@ -32,7 +35,7 @@ for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/health/live" >/dev/null
 token="$(cd "$hub_dir" && dotnet RealtimeSync.Hub.dll token --tenant demo --role editor --ttl 2h)"
 # the Hub process itself: `dotnet` is the host of RealtimeSync.Hub.dll
 hub_pid="$(pgrep -f -n "RealtimeSync.Hub.dll$" -P "$hub" || echo "$hub")"
-hold() { node bench/ConnectionMemory/hold.mjs "http://127.0.0.1:$port/hubs/sync" "$token" "$1" demo/entities/team; }
+hold() { node bench/ConnectionMemory/hold.mjs "http://127.0.0.1:$port/hubs/sync" "$token" "$1" demo/entities/team "$protocol"; }
 rss() { awk '/VmRSS/ {print $2 * 1024}' "/proc/$hub_pid/status"; }
 
 # Warm-up: the first connections JIT the connect and subscribe paths; that is not per-connection memory.
@@ -48,6 +51,6 @@ until grep -q connected "$work/hold.out" 2>/dev/null; do kill -0 "$holder" || { 
 sleep 3
 $tool snapshot "$hub_pid" "$work/after.tsv"
 rss_after="$(rss)"
-echo "RSS growth per connection: $(( (rss_after - rss_before) / count )) bytes ($count connections)"
+echo "RSS growth per connection: $(( (rss_after - rss_before) / count )) bytes ($count connections, $protocol hub protocol)"
 $tool compare "$work/before.tsv" "$work/after.tsv" "$count"
 echo >&3; exec 3>&-; wait "$holder"; holder=""

@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Own run dir: starting servers wipes the run dir's previous servers, so never share the test suite's.
-export RS_TEST_RUN_DIR=/tmp/rs-fanout
+# Own run dir: starting servers wipes the run dir's previous servers, so never share the test suite's (nor
+# another worktree's run: RS_FANOUT_RUN_DIR picks a different one).
+export RS_TEST_RUN_DIR="${RS_FANOUT_RUN_DIR:-/tmp/rs-fanout}"
 # 2,000 sockets in the subscriber process and up to 2,000 in a server: more than the usual 1,024 descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -ge 8192 ] || { echo "open-file limit $(ulimit -n) is too low for the benchmark" >&2; exit 1; }

@@ -8,7 +8,7 @@ internal sealed record BenchOptions
     public const string Usage = """
         usage: FanOut --redis 127.0.0.1:PORT [--redis-pid PID] [--subscribers 2000] [--seconds 4]
                       [--targets 1000,2000,5000,...] [--max-p99 250] [--pad 200]
-                      [--systems upper,product,socketio] [--hub-dll <RealtimeSync.Hub.dll>]
+                      [--systems upper,product,product-msgpack,socketio] [--hub-dll <RealtimeSync.Hub.dll>]
                       [--socketio <bench/socketio folder>] [--pid-file <file>] [--out <results folder>]
                       [--setting Key=Value ...]
           --targets are delivered messages per second (publish rate × subscribers), stepped up until the
@@ -32,7 +32,8 @@ internal sealed record BenchOptions
     /// <summary>Length of the filler string in every payload (the same for every system).</summary>
     public int Pad { get; init; } = 200;
 
-    public IReadOnlyList<string> Systems { get; init; } = ["upper", "product", "socketio"];
+    /// <summary>product-msgpack: the product's two nodes again, its subscribers on the MessagePack hub protocol.</summary>
+    public IReadOnlyList<string> Systems { get; init; } = ["upper", "product", "product-msgpack", "socketio"];
 
     public string? Redis { get; init; } = Environment.GetEnvironmentVariable("RS_TEST_REDIS");
 
@@ -85,7 +86,7 @@ internal sealed record BenchOptions
                 case "--pad" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v):
                     options = options with { Pad = v };
                     break;
-                case "--systems" when value.Split(',') is var systems && systems.All(s => s is "upper" or "product" or "socketio"):
+                case "--systems" when value.Split(',') is var systems && systems.All(s => s is "upper" or "product" or "product-msgpack" or "socketio"):
                     options = options with { Systems = systems };
                     break;
                 case "--redis":
@@ -114,7 +115,7 @@ internal sealed record BenchOptions
             }
         }
 
-        if (options.Redis is not { Length: > 0 } && options.Systems.Any(s => s is "product" or "socketio"))
+        if (options.Redis is not { Length: > 0 } && options.Systems.Any(s => s is "product" or "product-msgpack" or "socketio"))
         {
             return (null, "--redis (or RS_TEST_REDIS) is needed for the product and socketio systems");
         }

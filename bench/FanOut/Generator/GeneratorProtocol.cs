@@ -3,7 +3,7 @@ namespace RealtimeSync.FanOut.Generator;
 /// <summary>One line of JSON on the generator's standard input.</summary>
 /// <param name="Cmd">connect | stats | health | load | disconnect | exit.</param>
 /// <param name="Group">The subscribers a connect adds to, and a health or disconnect is about (one group per system).</param>
-/// <param name="Protocol">signalr | socketio (connect).</param>
+/// <param name="Protocol">signalr | signalr-msgpack | socketio (connect).</param>
 /// <param name="Step">The step whose receipts to report (stats).</param>
 /// <param name="Expected">Receipts to wait for before answering (stats), at most <paramref name="TimeoutMs"/>.</param>
 internal sealed record GeneratorCommand(

@@ -17,6 +17,25 @@ internal sealed class LatencyHistogram
 
     public long Count => Interlocked.Read(ref total);
 
+    /// <summary>One histogram holding every count of <paramref name="parts"/> (read while they may still be written).</summary>
+    public static LatencyHistogram Merge(IEnumerable<LatencyHistogram> parts)
+    {
+        var merged = new LatencyHistogram();
+        foreach (var part in parts)
+        {
+            for (var i = 0; i < Buckets; i++)
+            {
+                merged.counts[i] += Interlocked.Read(ref part.counts[i]);
+            }
+
+            merged.sumUs += Interlocked.Read(ref part.sumUs);
+            merged.maxUs = Math.Max(merged.maxUs, Interlocked.Read(ref part.maxUs));
+        }
+
+        merged.total = merged.counts.Sum();
+        return merged;
+    }
+
     public void Record(long us)
     {
         us = Math.Max(0, us);

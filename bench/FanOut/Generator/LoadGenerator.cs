@@ -92,10 +92,11 @@ internal sealed class LoadGenerator : IAsyncDisposable
         var created = Enumerable.Range(0, command.Count).Select(_ => command.Protocol switch
         {
             "signalr" => (Subscriber)new SignalRSubscriber(receipts, command.Channel ?? throw new ArgumentException("signalr needs channel")),
+            "signalr-msgpack" => new MessagePackSubscriber(receipts, command.Channel ?? throw new ArgumentException("signalr-msgpack needs channel")),
             "socketio" => new SocketIoSubscriber(receipts, command.Channel ?? throw new ArgumentException("socketio needs channel")),
             _ => throw new ArgumentException($"unknown protocol '{command.Protocol}'"),
         }).ToList();
-        var address = command.Protocol == "signalr"
+        var address = command.Protocol is "signalr" or "signalr-msgpack"
             ? SignalRSubscriber.Address(server, command.Token ?? throw new ArgumentException("signalr needs token"))
             : SocketIoSubscriber.Address(server);
 

@@ -19,8 +19,9 @@ internal sealed class SignalRSubscriber(ReceiptBook receipts, string channel) : 
 
     protected override Task OnOpenAsync(CancellationToken ct) => SendAsync("{\"protocol\":\"json\",\"version\":1}\u001e", ct);
 
-    protected override void OnMessage(ReadOnlySpan<byte> message, long atUs)
+    protected override void OnMessage(ReadOnlyMemory<byte> frame, long atUs)
     {
+        var message = frame.Span;
         // One frame can carry several hub messages (the server batches what is queued), each ended by 0x1e.
         while (message.Length > 0)
         {

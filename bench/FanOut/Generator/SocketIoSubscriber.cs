@@ -14,8 +14,9 @@ internal sealed class SocketIoSubscriber(ReceiptBook receipts, string room) : Su
 
     protected override Task OnOpenAsync(CancellationToken ct) => Task.CompletedTask; // the server speaks first
 
-    protected override void OnMessage(ReadOnlySpan<byte> message, long atUs)
+    protected override void OnMessage(ReadOnlyMemory<byte> frame, long atUs)
     {
+        var message = frame.Span;
         if (message.StartsWith("42[\"publication\","u8))
         {
             Publication(message, atUs);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Net.WebSockets;
 using RealtimeSync.Testing;
@@ -6,8 +7,10 @@ namespace RealtimeSync.FanOut.Generator;
 
 /// <summary>
 /// One WebSocket subscriber with a lean receive path: a whole frame is stamped on arrival, and a
-/// publication costs a substring search and two number parses, never a JSON document. Thousands of these
-/// share the generator process, so what they cost per message decides whether the generator keeps up.
+/// publication costs a substring search and two number parses, never a JSON or MessagePack document.
+/// Thousands of these share the generator process, so what they cost per message decides whether the
+/// generator keeps up: one pooled receive buffer per subscriber (returned when it closes), no allocation
+/// per frame, and receipts recorded into the subscriber's own shard of the <see cref="ReceiptBook"/>.
 /// Protocol specifics (handshake, subscribe, heartbeats, framing) are in the subclasses.
 /// </summary>
 internal abstract class Subscriber : IAsyncDisposable
@@ -17,12 +20,14 @@ internal abstract class Subscriber : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ReceiptBook receipts;
+    private readonly int shard;
     private Task receiving = Task.CompletedTask;
     private volatile bool closing;
 
     protected Subscriber(ReceiptBook receipts)
     {
         this.receipts = receipts;
+        shard = receipts.NextShard();
         // The protocols have their own heartbeats (SignalR pings, Engine.IO ping/pong); no extra frames.
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
     }
@@ -59,7 +64,7 @@ internal abstract class Subscriber : IAsyncDisposable
     protected abstract Task OnOpenAsync(CancellationToken ct);
 
     /// <summary>One whole WebSocket message, stamped at <paramref name="atUs"/> when its last byte was in.</summary>
-    protected abstract void OnMessage(ReadOnlySpan<byte> message, long atUs);
+    protected abstract void OnMessage(ReadOnlyMemory<byte> message, long atUs);
 
     protected void Subscribed() => ready.TrySetResult();
 
@@ -68,9 +73,12 @@ internal abstract class Subscriber : IAsyncDisposable
     {
         if (Number(json, "\"s\":"u8) is { } step && Number(json, "\"t\":"u8) is { } due)
         {
-            receipts.Record((int)step, due, atUs);
+            Record(step, due, atUs);
         }
     }
+
+    /// <summary>Records a publication whose step and due time the protocol's subclass read itself.</summary>
+    protected void Record(long step, long dueUs, long atUs) => receipts.Record(shard, (int)step, dueUs, atUs);
 
     protected void Fail(string reason)
     {
@@ -100,6 +108,27 @@ internal abstract class Subscriber : IAsyncDisposable
     /// <summary>Sends without waiting, from the receive loop (a pong); a failure marks the subscriber failed.</summary>
     protected void Reply(string text) => _ = SendAsync(text);
 
+    /// <summary>Sends one binary message (MessagePack hub protocol); a failure marks the subscriber failed.</summary>
+    protected async Task SendBinaryAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct = default)
+    {
+        try
+        {
+            await sendLock.WaitAsync(ct == default ? stop.Token : ct);
+            try
+            {
+                await socket.SendAsync(bytes, WebSocketMessageType.Binary, endOfMessage: true, ct == default ? stop.Token : ct);
+            }
+            finally
+            {
+                sendLock.Release();
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            Fail($"send failed: {e.Message}"); // ignored while closing
+        }
+    }
+
     private static long? Number(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
     {
         var at = json.IndexOf(key);
@@ -108,9 +137,37 @@ internal abstract class Subscriber : IAsyncDisposable
 
     private async Task ReceiveLoopAsync()
     {
+        // Rented: a closed system's subscribers hand their buffers to the next system's.
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
-            Fail(await HubWire.ReceiveMessagesAsync(socket, message => OnMessage(message, MonotonicClock.NowUs()), stop.Token));
+            var filled = 0;
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer.AsMemory(filled), stop.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    Fail($"the server closed the WebSocket ({socket.CloseStatus} {socket.CloseStatusDescription})");
+                    return;
+                }
+
+                filled += result.Count;
+                if (!result.EndOfMessage)
+                {
+                    if (filled == buffer.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, filled).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    continue;
+                }
+
+                OnMessage(buffer.AsMemory(0, filled), MonotonicClock.NowUs());
+                filled = 0;
+            }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -119,6 +176,10 @@ internal abstract class Subscriber : IAsyncDisposable
         {
             // Whatever ends the loop must show up as a failed subscriber, not as quietly missing receipts.
             Fail(e.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

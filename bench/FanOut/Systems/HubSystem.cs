@@ -16,7 +16,7 @@ namespace RealtimeSync.FanOut.Systems;
 /// One node (<c>upper</c>): no Redis, in-memory history, the publisher delivers in-process: the upper bound.
 /// </para>
 /// </summary>
-internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSystem
+internal sealed class HubSystem(BenchOptions options, bool twoNodes, bool messagePack = false) : FanOutSystem
 {
     private readonly string signingKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
     private readonly string prefix = $"bench{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))}";
@@ -27,13 +27,14 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
     private ChannelPublisher? publisher;
     private bool disposed;
 
-    public override string Name => twoNodes ? "product" : "upper";
+    public override string Name => (twoNodes ? "product" : "upper") + (messagePack ? "-msgpack" : "");
 
-    public override string Description => twoNodes
+    public override string Description => (twoNodes
         ? "RealtimeSync, 2 nodes on Redis (node 1 in the benchmark process with the publisher, node 2 its own process)"
-        : "RealtimeSync, 1 node, no Redis (in-memory history, in-process delivery): upper bound";
+        : "RealtimeSync, 1 node, no Redis (in-memory history, in-process delivery): upper bound")
+        + (messagePack ? ", MessagePack hub protocol" : ", JSON hub protocol");
 
-    public override string Protocol => "signalr";
+    public override string Protocol => messagePack ? "signalr-msgpack" : "signalr";
 
     public override string Channel => "demo/entities/bench";
 
@@ -53,7 +54,7 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
             ["environment"] = "Production",
             ["Auth:Jwt:SigningKey"] = signingKey,
             ["Demo:Enabled"] = "false",
-            ["Node:Id"] = twoNodes ? "n1" : "single",
+            ["Node:Id"] = (twoNodes ? "n1" : "single") + (messagePack ? "m" : ""),
             // Every simulated subscriber shares the one bench token: lift the per-token connection cap (20 by default).
             [MaxConnectionsPerToken] = "100000",
         };
@@ -83,7 +84,7 @@ internal sealed class HubSystem(BenchOptions options, bool twoNodes) : FanOutSys
             var environment = new Dictionary<string, string>
             {
                 ["Urls"] = $"http://127.0.0.1:{port}",
-                ["Node__Id"] = "n2",
+                ["Node__Id"] = messagePack ? "n2m" : "n2",
                 ["Redis__Configuration"] = options.Redis!,
                 ["Redis__ChannelPrefix"] = prefix,
                 ["Storage__DataPath"] = node2Data,

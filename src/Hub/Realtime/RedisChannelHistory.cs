@@ -112,6 +112,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
     private Task? replayer;
     private long received;
     private long appendErrors;
+    private long catchUpReads;
 
     public RedisChannelHistory(RedisConnection redis, ChannelFanOut fanOut, IConfiguration configuration, NodeInfo node, TimeProvider clock, ILogger<RedisChannelHistory> log)
     {
@@ -144,6 +145,9 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
     public long Received => Interlocked.Read(ref received);
 
     public long AppendErrors => Interlocked.Read(ref appendErrors);
+
+    /// <summary>Times this node read a channel's history to fill a gap in the fan-out (lost or out-of-order messages).</summary>
+    public long CatchUpReads => Interlocked.Read(ref catchUpReads);
 
     public Task StartAsync(CancellationToken ct)
     {
@@ -321,7 +325,13 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
 
         try
         {
-            redis.Multiplexer.GetSubscriber().Subscribe(RedisChannel.Literal(PubsChannel), (_, message) => incoming.Writer.TryWrite(new Incoming((string)message!, null)));
+            // The queue form, not Subscribe(channel, handler): StackExchange.Redis 2.x runs each message's
+            // handler as its own thread-pool work item, so two publications could reach the queue below in
+            // the wrong order, and every swap cost a catch-up read from Redis in the one consumer loop (a
+            // delay for every publication behind it). The queue hands messages over in the order Redis sent
+            // them (1.2.6 did that by default: PreserveAsyncOrder).
+            redis.Multiplexer.GetSubscriber().Subscribe(RedisChannel.Literal(PubsChannel))
+                .OnMessage(message => { incoming.Writer.TryWrite(new Incoming((string)message.Message!, null)); });
             subscribed = true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -491,6 +501,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
             return;
         }
 
+        Interlocked.Increment(ref catchUpReads);
         var missed = await ReadSinceAsync(channel, last);
         if (missed.ResyncRequired && missed.Epoch.Length > 0 && missed.Epoch != last.Epoch)
         {

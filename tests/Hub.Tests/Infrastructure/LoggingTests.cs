@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Logging;
 using RealtimeSync.Testing;
@@ -69,6 +70,33 @@ public sealed class LoggingTests
         Assert.DoesNotContain(token.Split('.')[2], text, StringComparison.Ordinal);
         Assert.DoesNotContain(signingKey, text, StringComparison.Ordinal);
         Assert.DoesNotContain("access_token", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_logger_factory_keeps_one_logger_per_category_and_still_writes_through_serilog()
+    {
+        // SignalR and Kestrel ask for loggers per connection: a factory that made a new one each time cost
+        // ≈ 3 KiB of every idle hub connection.
+        var logFile = Path.Combine(Path.GetTempPath(), "rs-tests", $"log-{Guid.NewGuid():N}.json");
+        await using (var app = new HubApp(new Dictionary<string, string?> { ["Logging:File"] = logFile }))
+        {
+            var factory = app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>();
+            var logger = factory.CreateLogger("RealtimeSync.LoggingTests");
+            Assert.Same(logger, factory.CreateLogger("RealtimeSync.LoggingTests"));
+            using (logger.BeginScope(new Dictionary<string, object> { ["ScopeMark"] = "scope-42" }))
+            {
+                logger.LogWarning("factory check {Mark}", "mark-17");
+            }
+
+            logger.LogDebug("below the level");
+        }
+
+        var written = Directory.GetFiles(Path.GetDirectoryName(logFile)!, Path.GetFileNameWithoutExtension(logFile) + "*").Single();
+        var lines = await File.ReadAllLinesAsync(written);
+        var line = Assert.Single(lines, l => l.Contains("mark-17", StringComparison.Ordinal));
+        Assert.Contains("\"ScopeMark\":\"scope-42\"", line, StringComparison.Ordinal);
+        Assert.Contains("\"SourceContext\":\"RealtimeSync.LoggingTests\"", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(lines, l => l.Contains("below the level", StringComparison.Ordinal));
     }
 
     [Fact]

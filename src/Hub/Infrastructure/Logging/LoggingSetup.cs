@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.SignalR;
 using RealtimeSync.Shared.Auth;
 using Serilog;
 using Serilog.Context;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serilog.Events;
+using Serilog.Extensions.Logging;
 using Serilog.Formatting.Json;
 
 namespace RealtimeSync.Hub.Infrastructure.Logging;
@@ -19,6 +21,17 @@ public static class LoggingSetup
         // Built from the final configuration (the test host layers its settings after Program.cs runs). The
         // static Log.Logger is left alone: each host (several run in one test process) has its own logger.
         builder.Services.AddSerilog((services, logger) => Configure(logger, services.GetRequiredService<IConfiguration>()), preserveStaticLogger: true);
+        // AddSerilog registers Serilog's own ILoggerFactory, which makes a new logger (with its own Serilog
+        // logger and event-id cache) on every CreateLogger call. SignalR and Kestrel ask for theirs per
+        // connection, so that cost ≈ 3 KiB of every idle hub connection (bench/run-connection-memory.sh).
+        // Microsoft's LoggerFactory keeps one logger per category; Serilog stays its only provider, decides
+        // the levels (no filter here), and is disposed (flushed) with the factory as before.
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(services =>
+        {
+            var factory = new LoggerFactory([], new LoggerFilterOptions { MinLevel = LogLevel.Trace });
+            factory.AddProvider(new SerilogLoggerProvider(services.GetRequiredService<Serilog.ILogger>(), dispose: true));
+            return factory;
+        }));
         builder.Services.AddSignalR(options => options.AddFilter<ConnectionLogScope>());
         return builder;
     }

@@ -200,7 +200,8 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
                 if (!registration.Registered)
                 {
                     // Kept for the registration; until then group sends reach nobody anyway (Redis is down).
-                    _ = add ? registration.Groups.Add(group) : registration.Groups.Remove(group);
+                    var pending = registration.PendingGroups ??= new HashSet<string>(StringComparer.Ordinal);
+                    _ = add ? pending.Add(group) : pending.Remove(group);
                     return;
                 }
             }
@@ -281,12 +282,12 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
 
             registration.Attempted = true;
             await Inner.OnConnectedAsync(registration.Connection).WaitAsync(timeout);
-            foreach (var group in registration.Groups)
+            foreach (var group in registration.PendingGroups ?? [])
             {
                 await Inner.AddToGroupAsync(registration.Connection.ConnectionId, group).WaitAsync(timeout);
             }
 
-            registration.Groups.Clear();
+            registration.PendingGroups = null;
             registration.Registered = true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
@@ -402,7 +403,7 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
 
         public bool Gone;
 
-        /// <summary>Groups joined before the registration.</summary>
-        public HashSet<string> Groups { get; } = new(StringComparer.Ordinal);
+        /// <summary>Groups joined before the registration; null when none (every connection has a registration, few join early).</summary>
+        public HashSet<string>? PendingGroups;
     }
 }

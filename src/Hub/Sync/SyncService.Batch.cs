@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using RealtimeSync.Hub.Entities;
@@ -34,6 +35,15 @@ public sealed partial class SyncService
                 // same rows: nothing of this transaction stayed; decide it again on the rows as they are now.
                 db.ChangeTracker.Clear();
                 SyncLog.BatchRetried(log, e, tenant, clientId, attempt + 1);
+
+                // Receipts another node recorded meanwhile (on PostgreSQL the client lock rules that out; SQLite
+                // files shared by several processes only have the file lock) answer their events as stored.
+                var ids = events.Skip(start).Take(end - start).Where(x => x.Event is not null).Select(x => x.Event!.Id).Distinct().ToList();
+                foreach (var receipt in await db.OutboxReceipts.AsNoTracking()
+                             .Where(r => r.TenantId == tenant && r.ClientId == clientId && ids.Contains(r.EventId)).ToListAsync(ct))
+                {
+                    stored[receipt.EventId] = Result(receipt);
+                }
             }
         }
     }
@@ -191,7 +201,8 @@ public sealed partial class SyncService
     {
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {
-            if (inner is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure })
+            if (inner is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure }
+                or SqliteException { SqliteErrorCode: 19 or 5 }) // SQLITE_CONSTRAINT, SQLITE_BUSY (and their extended codes)
             {
                 return true;
             }

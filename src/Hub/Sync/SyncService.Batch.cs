@@ -136,7 +136,11 @@ public sealed partial class SyncService
             }
 
             await db.SaveChangesAsync(ct); // entity rows and conflict rows
+            db.ChangeTracker.Clear();
+
+            // The last instant: the counter, then the change log and every receipt in one round trip, then commit.
             long last = 0;
+            var changes = new List<ChangeRow>(writes.Count);
             if (writes.Count > 0)
             {
                 last = await TenantSequence.ReserveAsync(db, tx, tenant, writes.Count, ct);
@@ -144,17 +148,12 @@ public sealed partial class SyncService
                 foreach (var (e, index, write) in writes)
                 {
                     seq++;
-                    db.Changes.Add(write.Change!(seq));
+                    changes.Add(write.Change!(seq));
                     results[e.Id] = Map(e, index, write.Outcome with { Seq = seq });
                 }
             }
 
-            foreach (var result in results.Values)
-            {
-                db.OutboxReceipts.Add(Receipt(tenant, clientId, result));
-            }
-
-            await db.SaveChangesAsync(ct); // change log and receipts
+            await BulkRows.InsertAsync(db, tx, changes, results.Values.Select(r => Receipt(tenant, clientId, r)).ToList(), ct);
             await tx.CommitAsync(ct);
             if (writes.Count > 0)
             {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sync benchmark on PostgreSQL: sync/down page latency at 10k vs 1M changes, sync/up throughput (4 clients,
-# batches of 100); see bench/README.md. Extra arguments go to the benchmark, e.g. --big 200000 --pages 100.
+# batches of 100: batch path, one-by-one path, raw INSERT baseline), 16 API editors; see bench/README.md. Extra arguments go to the benchmark, e.g. --big 200000 --pages 100.
 # Takes about 2 minutes (build and seeding included). Results: Markdown on stdout, JSON in bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -13,12 +13,17 @@ using RealtimeSync.Testing;
 // Sync benchmark on PostgreSQL (bench/README.md):
 //  1. sync/down page latency (limit 500) for a tenant with 10k changes and one with 1M changes, cursors spread
 //     over the whole log; the 1M/10k ratio of p50 and p99 shows whether the cost follows the page or the table.
-//  2. sync/up throughput: 4 clients at once, batches of 100 CREATE events, events/s.
+//  2. sync/up throughput: 4 clients at once, batches of 100 CREATE events, events/s: the batch path, the one-by-one
+//     path of before issue 17 (a second node on the same database with Sync:BatchUpload=false) and a raw baseline
+//     (the same rows with multi-row INSERTs over Npgsql, one transaction per batch), with CPU and machine load.
+//  3. API edits: 16 concurrent editors PATCHing distinct entities of one tenant for 10 s, PATCH/s and p99.
 // The change logs are inserted with generate_series (not through the API); the host runs in-process.
 var pages = Arg("--pages", 300);
 var batches = Arg("--batches", 15);
 var clients = Arg("--clients", 4);
 var bigChanges = Arg("--big", 1_000_000);
+var editors = Arg("--editors", 16);
+var editSeconds = Arg("--edit-seconds", 10);
 
 Directory.SetCurrentDirectory(AppContext.BaseDirectory); // WebApplicationFactory finds the Hub's manifest here
 await using var database = await TestServers.CreatePostgresDatabaseAsync();
@@ -32,6 +37,16 @@ await using var app = new HubApp(new Dictionary<string, string?>
     ["Sync:MaxPageSize"] = "500",
 });
 _ = app.Services; // starts the host: migrations and seed
+await using var oneByOneApp = new HubApp(new Dictionary<string, string?>
+{
+    ["ConnectionStrings:Postgres"] = database.ConnectionString,
+    ["Serilog:MinimumLevel"] = "Warning",
+    ["environment"] = "Production",
+    ["Sync:RateLimits:PerClient:PermitLimit"] = "0",
+    ["Sync:RateLimits:PerTenant:PermitLimit"] = "0",
+    ["Sync:BatchUpload"] = "false",
+});
+_ = oneByOneApp.Services;
 
 Console.WriteLine($"Seeding: tenant b10k with 10,000 changes, tenant b1m with {bigChanges:N0} changes (10,000 entities each)...");
 var seeding = Stopwatch.StartNew();
@@ -45,7 +60,10 @@ Console.WriteLine(string.Join('\n', plan.Select(l => "    " + l)));
 
 var small = await DownLatencyAsync("b10k", 10_000);
 var big = await DownLatencyAsync("b1m", bigChanges);
-var up = await UpThroughputAsync();
+var up = await Measured(() => UpThroughputAsync(app, "batch"));
+var upBefore = await Measured(() => UpThroughputAsync(oneByOneApp, "one"));
+var raw = await Measured(() => RawThroughputAsync(database.ConnectionString));
+var edits = await Measured(() => EditsAsync());
 
 Console.WriteLine();
 Console.WriteLine("| sync/down, limit 500 | pages | p50 ms | p99 ms | max ms |");
@@ -54,7 +72,17 @@ Console.WriteLine($"| 10k changes | {small.Count} | {P(small, 50):F2} | {P(small
 Console.WriteLine($"| {bigChanges / 1000:N0}k changes | {big.Count} | {P(big, 50):F2} | {P(big, 99):F2} | {big.Max():F2} |");
 Console.WriteLine($"| ratio big/small | | {P(big, 50) / P(small, 50):F2} | {P(big, 99) / P(small, 99):F2} | |");
 Console.WriteLine();
-Console.WriteLine($"sync/up: {up.Events:N0} events in batches of 100 from {clients} concurrent clients in {up.Seconds:F2} s = {up.Events / up.Seconds:F0} events/s (batch p50 {up.BatchP50:F0} ms, p99 {up.BatchP99:F0} ms)");
+Console.WriteLine($"| sync/up, {clients} clients x batches of 100 | events | s | events/s | batch p50 ms | batch p99 ms | bench process cores | machine busy % |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|");
+foreach (var (name, run) in new[] { ("batch path (one transaction per batch)", up), ("one by one (Sync:BatchUpload=false, before)", upBefore), ("raw multi-row INSERTs (baseline)", raw) })
+{
+    var r = run.Result;
+    Console.WriteLine($"| {name} | {r.Events:N0} | {r.Seconds:F2} | {r.Events / r.Seconds:F0} | {r.BatchP50:F1} | {r.BatchP99:F1} | {run.Cores:F2} | {run.Busy:F0} |");
+}
+
+Console.WriteLine($"batch path = {100 * (up.Result.Events / up.Result.Seconds) / (raw.Result.Events / raw.Result.Seconds):F0} % of the raw baseline; {(up.Result.Events / up.Result.Seconds) / (upBefore.Result.Events / upBefore.Result.Seconds):F1} x the one-by-one path");
+Console.WriteLine();
+Console.WriteLine($"API edits: {editors} editors on distinct entities of one tenant for {editSeconds} s: {edits.Result.Count:N0} PATCHes = {edits.Result.Count / edits.Result.Seconds:F0} PATCH/s, p50 {edits.Result.P50:F1} ms, p99 {edits.Result.P99:F1} ms (bench process {edits.Cores:F2} cores, machine {edits.Busy:F0} % busy)");
 
 var resultsFolder = Path.Combine(RepositoryRoot(), "bench", "results");
 Directory.CreateDirectory(resultsFolder);
@@ -70,7 +98,16 @@ await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
         ratioP99 = P(big, 99) / P(small, 99),
         plan,
     },
-    up = new { clients, batchSize = 100, up.Events, up.Seconds, eventsPerSecond = up.Events / up.Seconds, up.BatchP50, up.BatchP99 },
+    up = new
+    {
+        clients,
+        batchSize = 100,
+        batch = Json(up),
+        oneByOne = Json(upBefore),
+        raw = Json(raw),
+        percentOfRaw = 100 * (up.Result.Events / up.Result.Seconds) / (raw.Result.Events / raw.Result.Seconds),
+    },
+    edits = new { editors, edits.Result.Count, edits.Result.Seconds, perSecond = edits.Result.Count / edits.Result.Seconds, edits.Result.P50, edits.Result.P99, edits.Cores, edits.Busy },
 }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"JSON: {file}");
 return 0;
@@ -110,13 +147,18 @@ async Task<int> DownAsync(HttpClient http, long cursor)
     return page["changes"]!.AsArray().Count;
 }
 
-async Task<(int Events, double Seconds, double BatchP50, double BatchP99)> UpThroughputAsync()
+object Json((UpRun Result, double Cores, double Busy) run) => new
+{
+    run.Result.Events, run.Result.Seconds, eventsPerSecond = run.Result.Events / run.Result.Seconds, run.Result.BatchP50, run.Result.BatchP99, processCores = run.Cores, machineBusyPercent = run.Busy,
+};
+
+async Task<UpRun> UpThroughputAsync(HubApp node, string label)
 {
     var batchTimes = new List<double>();
     var total = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
     {
-        using var http = Client("demo", $"bench-up-{c}");
+        using var http = Client("demo", $"bench-up-{label}-{c}", node);
         for (var b = 0; b < batches; b++)
         {
             var events = new JsonArray(Enumerable.Range(0, 100).Select(i => (JsonNode)new JsonObject
@@ -124,11 +166,11 @@ async Task<(int Events, double Seconds, double BatchP50, double BatchP99)> UpThr
                 ["id"] = $"c{c}-b{b}-e{i}",
                 ["tenantId"] = "demo",
                 ["entityType"] = "team",
-                ["entityId"] = $"up-{c}-{b}-{i}",
+                ["entityId"] = $"up-{label}-{c}-{b}-{i}",
                 ["operation"] = "CREATE",
                 ["payload"] = new JsonObject { ["name"] = $"Bench {c}/{b}/{i}", ["role"] = "Dev" },
             }).ToArray());
-            var body = new JsonObject { ["clientId"] = $"bench-up-{c}", ["events"] = events };
+            var body = new JsonObject { ["clientId"] = $"bench-up-{label}-{c}", ["events"] = events };
             var started = Stopwatch.GetTimestamp();
             using var response = await http.PostAsync("/api/sync/up", new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"));
             response.EnsureSuccessStatusCode();
@@ -144,14 +186,126 @@ async Task<(int Events, double Seconds, double BatchP50, double BatchP99)> UpThr
             }
         }
     }));
-    return (clients * batches * 100, total.Elapsed.TotalSeconds, P(batchTimes, 50), P(batchTimes, 99));
+    return new UpRun(clients * batches * 100, total.Elapsed.TotalSeconds, P(batchTimes, 50), P(batchTimes, 99));
 }
 
-HttpClient Client(string tenant, string subject)
+// The same rows as a batch of sync/up writes (entities, the counter, change log, receipts), with multi-row INSERTs
+// over plain Npgsql, one transaction per batch, the same number of concurrent clients and batches.
+async Task<UpRun> RawThroughputAsync(string connectionString)
 {
-    var http = app.CreateClient();
+    var batchTimes = new List<double>();
+    var total = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        for (var b = 0; b < batches; b++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var now = DateTimeOffset.UtcNow;
+            await using var tx = await connection.BeginTransactionAsync();
+            var ids = Enumerable.Range(0, 100).Select(i => $"up-raw-{c}-{b}-{i}").ToArray();
+            var fields = ids.Select((_, i) => $$"""{"name":"Bench {{c}}/{{b}}/{{i}}","role":"Dev","createdAt":"{{now:O}}"}""").ToArray();
+            await using (var insert = new NpgsqlCommand(
+                "INSERT INTO entities (tenant_id, entity_type, id, version, fields, field_versions, deleted, created_at, created_by, updated_at, updated_by) " +
+                "SELECT 'demo', 'team', id, 1, f, '{\"name\":1,\"role\":1,\"createdAt\":1}', false, @now, 'bench', @now, 'bench' FROM unnest(@ids, @fields) AS t(id, f)", connection, tx))
+            {
+                insert.Parameters.AddWithValue("ids", ids);
+                insert.Parameters.AddWithValue("fields", fields);
+                insert.Parameters.AddWithValue("now", now);
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            long last;
+            await using (var counter = new NpgsqlCommand("UPDATE tenant_counters SET last_seq = last_seq + 100 WHERE tenant_id = 'demo' RETURNING last_seq", connection, tx))
+            {
+                last = (long)(await counter.ExecuteScalarAsync())!;
+            }
+
+            await using (var changes = new NpgsqlCommand(
+                "INSERT INTO changes (tenant_id, seq, entity_type, entity_id, operation, version, changed, conflicts, actor, origin, occurred_at) " +
+                "SELECT 'demo', @first + o - 1, 'team', id, 'create', 1, f, NULL, 'bench', 'bench-raw', @now FROM unnest(@ids, @fields) WITH ORDINALITY AS t(id, f, o);" +
+                "INSERT INTO outbox_receipts (tenant_id, client_id, event_id, outcome, result, processed_at) " +
+                "SELECT 'demo', 'bench-raw-' || @client, 'raw-' || id, 'acknowledged', '{\"eventId\":\"' || id || '\",\"outcome\":\"acknowledged\"}', @now FROM unnest(@ids) AS t(id)", connection, tx))
+            {
+                changes.Parameters.AddWithValue("first", last - 99);
+                changes.Parameters.AddWithValue("ids", ids);
+                changes.Parameters.AddWithValue("fields", fields);
+                changes.Parameters.AddWithValue("now", now);
+                changes.Parameters.AddWithValue("client", c.ToString(CultureInfo.InvariantCulture));
+                await changes.ExecuteNonQueryAsync();
+            }
+
+            await tx.CommitAsync();
+            lock (batchTimes)
+            {
+                batchTimes.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+    }));
+    return new UpRun(clients * batches * 100, total.Elapsed.TotalSeconds, P(batchTimes, 50), P(batchTimes, 99));
+}
+
+// Editors PATCH their own entity (its version chain) as fast as they get answers, all at once.
+async Task<(int Count, double Seconds, double P50, double P99)> EditsAsync()
+{
+    using var setup = Client("demo", "bench-editor-setup");
+    for (var e = 0; e < editors; e++)
+    {
+        using var created = await setup.PostAsync("/api/tenants/demo/entities/team", new StringContent(
+            new JsonObject { ["id"] = $"edit-{e}", ["fields"] = new JsonObject { ["name"] = $"Editor {e}", ["role"] = "Dev" } }.ToJsonString(), Encoding.UTF8, "application/json"));
+        created.EnsureSuccessStatusCode();
+    }
+
+    var times = new List<double>();
+    var total = Stopwatch.StartNew();
+    var stopAt = DateTime.UtcNow.AddSeconds(editSeconds);
+    await Task.WhenAll(Enumerable.Range(0, editors).Select(async e =>
+    {
+        using var http = Client("demo", $"bench-editor-{e}");
+        for (long version = 1, n = 0; DateTime.UtcNow < stopAt; n++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.PatchAsync($"/api/tenants/demo/entities/team/edit-{e}", new StringContent(
+                new JsonObject { ["baseVersion"] = version, ["fields"] = new JsonObject { ["bio"] = $"edit {n}" } }.ToJsonString(), Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+            version = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["entity"]!["version"]!.GetValue<long>();
+            lock (times)
+            {
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+    }));
+    return (times.Count, total.Elapsed.TotalSeconds, P(times, 50), P(times, 99));
+}
+
+// Runs a phase and reports this process's CPU (cores) and the machine's busy share (/proc/stat) over it.
+static async Task<(T Result, double Cores, double Busy)> Measured<T>(Func<Task<T>> phase)
+{
+    var process = Process.GetCurrentProcess();
+    var cpuBefore = process.TotalProcessorTime;
+    var (busyBefore, allBefore) = MachineTicks();
+    var wall = Stopwatch.StartNew();
+    var result = await phase();
+    process.Refresh();
+    var cores = (process.TotalProcessorTime - cpuBefore).TotalSeconds / wall.Elapsed.TotalSeconds;
+    var (busyAfter, allAfter) = MachineTicks();
+    return (result, cores, 100.0 * (busyAfter - busyBefore) / Math.Max(1, allAfter - allBefore));
+}
+
+static (long Busy, long All) MachineTicks()
+{
+    var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+    var idle = cpu[3] + cpu[4]; // idle + iowait
+    var all = cpu.Take(8).Sum();
+    return (all - idle, all);
+}
+
+HttpClient Client(string tenant, string subject, HubApp? node = null)
+{
+    var http = (node ?? app).CreateClient();
     http.Timeout = TimeSpan.FromMinutes(2);
-    var token = app.Services.GetRequiredService<TokenIssuer>().Issue(tenant, subject, ["editor"], TimeSpan.FromHours(1));
+    var token = (node ?? app).Services.GetRequiredService<TokenIssuer>().Issue(tenant, subject, ["editor"], TimeSpan.FromHours(1));
     http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     return http;
 }
@@ -221,3 +375,5 @@ static string RepositoryRoot()
 
     return Directory.GetCurrentDirectory();
 }
+
+internal sealed record UpRun(int Events, double Seconds, double BatchP50, double BatchP99);

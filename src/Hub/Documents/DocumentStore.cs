@@ -197,7 +197,8 @@ public sealed class DocumentStore(RealtimeSyncDb db, TimeProvider clock, SqliteW
 
     private async Task<T> InTenantTransactionAsync<T>(string tenant, Func<long, Task<T>> work, CancellationToken ct)
     {
-        // Same discipline as EntityStore: queue this process's SQLite writers, then the counter upsert first.
+        // Queue this process's SQLite writers, then the counter upsert first (entity writes take it last instead; both
+        // hold it until commit, which is what keeps sequence numbers committing in order, see TenantSequence).
         using var turn = db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var seq = await TenantSequence.NextAsync(db, tx, tenant, ct);

@@ -32,9 +32,9 @@ public sealed record WriteOutcome(WriteStatus Status, EntityDto? Entity, MergeRe
 
 /// <summary>
 /// Backoffice records: versioned rows with per-field versions, soft delete, and an append-only change
-/// log whose per-tenant sequence is taken first in every write transaction. That counter row is the
-/// lock that serializes a tenant's writes across every node (no lost update on one entity, change
-/// sequence numbers commit in order). Committed changes are handed to <see cref="EntityChangeFeed"/>.
+/// log with a per-tenant sequence. A write locks its entity's row (no lost update on one entity) and takes
+/// the tenant's sequence at the last instant before commit (sequence numbers commit in order, see
+/// <see cref="TenantSequence"/>). Committed changes are handed to <see cref="EntityChangeFeed"/>.
 /// </summary>
 public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate)
 {
@@ -93,113 +93,33 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     public async Task<WriteOutcome> CreateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
         var now = clock.GetUtcNow();
-        var merge = SmartMerge.Create(schema, patch, now);
-        if (merge.Status == MergeStatus.Invalid)
+        if (EntityWrites.Precheck(schema, patch, creating: true, now, out var merge) is { } invalid)
         {
-            return new WriteOutcome(WriteStatus.Invalid, null, merge, null);
+            return invalid;
         }
 
-        return await InTenantTransactionAsync(tenant, async seq =>
-        {
-            var existing = await db.Entities.FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == schema.Name && e.Id == id, ct);
-            if (existing is not null)
-            {
-                return (new WriteOutcome(WriteStatus.AlreadyExists, ToDto(existing), null, null), false);
-            }
-
-            var row = new EntityRow
-            {
-                TenantId = tenant,
-                EntityType = schema.Name,
-                Id = id,
-                Version = merge.State.Version,
-                Fields = Serialize(merge.State.Fields),
-                FieldVersions = JsonSerializer.Serialize(merge.State.FieldVersions),
-                CreatedAt = now,
-                CreatedBy = who.Actor,
-                UpdatedAt = now,
-                UpdatedBy = who.Actor,
-            };
-            db.Entities.Add(row);
-            db.Changes.Add(Change(tenant, seq, row, "create", merge.Changed, merge.State.Fields, [], who, now));
-            await db.SaveChangesAsync(ct);
-            return (new WriteOutcome(WriteStatus.Created, ToDto(row), merge, seq), true);
-        }, ct, beforeCommit);
+        return await InTenantTransactionAsync(tenant, async () =>
+            EntityWrites.Create(tenant, schema, id, merge!, await LockAsync(tenant, schema.Name, id, ct), who, now), ct, beforeCommit);
     }
 
     public async Task<WriteOutcome> UpdateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
-        // Validation needs no lock; refuse bad input before taking the tenant's write lock.
-        var errors = SmartMerge.Validate(schema, patch.Fields, creating: false);
-        if (errors.Count > 0)
+        // Validation needs no lock; refuse bad input before taking any.
+        if (EntityWrites.Precheck(schema, patch, creating: false, clock.GetUtcNow(), out _) is { } invalid)
         {
-            var invalid = new MergeResult(MergeStatus.Invalid, new EntitySnapshot(0, new Dictionary<string, JsonNode?>(), new Dictionary<string, long>()), [], [], [], [], errors);
-            return new WriteOutcome(WriteStatus.Invalid, null, invalid, null);
+            return invalid;
         }
 
-        var outcome = await InTenantTransactionAsync(tenant, async seq =>
-        {
-            var row = await db.Entities.FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == schema.Name && e.Id == id, ct);
-            if (row is null || row.Deleted)
-            {
-                return (new WriteOutcome(WriteStatus.NotFound, null, null, null), false);
-            }
-
-            var merge = SmartMerge.Update(schema, Snapshot(row), patch);
-            switch (merge.Status)
-            {
-                case MergeStatus.Invalid:
-                    return (new WriteOutcome(WriteStatus.Invalid, ToDto(row), merge, null), false);
-                case MergeStatus.Conflict:
-                    return (new WriteOutcome(WriteStatus.Conflict, ToDto(row), merge, null), false);
-                case MergeStatus.NoChange:
-                    return (new WriteOutcome(WriteStatus.NoChange, ToDto(row), merge, null), false);
-            }
-
-            var now = clock.GetUtcNow();
-            row.Version = merge.State.Version;
-            row.Fields = Serialize(merge.State.Fields);
-            row.FieldVersions = JsonSerializer.Serialize(merge.State.FieldVersions);
-            row.UpdatedAt = now;
-            row.UpdatedBy = who.Actor;
-            db.Changes.Add(Change(tenant, seq, row, "update", merge.Changed, merge.State.Fields, merge.Conflicts.Select(c => c.Field).ToList(), who, now));
-            await db.SaveChangesAsync(ct);
-            return (new WriteOutcome(WriteStatus.Applied, ToDto(row), merge, seq), true);
-        }, ct, beforeCommit);
-        if (outcome.Merge is { Conflicts.Count: > 0 } merged && outcome.Status is WriteStatus.Conflict or WriteStatus.Applied)
-        {
-            EntityMetrics.MergeConflicts.Add(merged.Conflicts.Count, new KeyValuePair<string, object?>("policy", schema.ConflictPolicy.ToString()));
-        }
-
+        var outcome = await InTenantTransactionAsync(tenant, async () =>
+            EntityWrites.Update(tenant, schema, patch, await LockAsync(tenant, schema.Name, id, ct), who, clock.GetUtcNow()), ct, beforeCommit);
+        EntityMetrics.Conflicts(schema, outcome);
         return outcome;
     }
 
     /// <summary>Soft delete; with <paramref name="baseVersion"/>, refused as a conflict when the entity changed since.</summary>
     public async Task<WriteOutcome> DeleteAsync(string tenant, string type, string id, long? baseVersion, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null) =>
-        await InTenantTransactionAsync(tenant, async seq =>
-        {
-            var row = await db.Entities.FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == type && e.Id == id, ct);
-            if (row is null || row.Deleted)
-            {
-                return (new WriteOutcome(WriteStatus.NotFound, null, null, null), false);
-            }
-
-            if (baseVersion is { } expected && expected != row.Version)
-            {
-                return (new WriteOutcome(WriteStatus.Conflict, ToDto(row), null, null), false);
-            }
-
-            var now = clock.GetUtcNow();
-            row.Version++;
-            row.Deleted = true;
-            row.DeletedAt = now;
-            row.DeletedBy = who.Actor;
-            row.UpdatedAt = now;
-            row.UpdatedBy = who.Actor;
-            db.Changes.Add(Change(tenant, seq, row, "delete", [], new Dictionary<string, JsonNode?>(), [], who, now));
-            await db.SaveChangesAsync(ct);
-            return (new WriteOutcome(WriteStatus.Deleted, ToDto(row), null, seq), true);
-        }, ct, beforeCommit);
+        await InTenantTransactionAsync(tenant, async () =>
+            EntityWrites.Delete(tenant, baseVersion, await LockAsync(tenant, type, id, ct), who, clock.GetUtcNow()), ct, beforeCommit);
 
     /// <summary>Changes after <paramref name="afterSeq"/>, in sequence order, optionally of one type.</summary>
     public async Task<(IReadOnlyList<ChangeDto> Changes, bool HasMore)> ChangesAsync(string tenant, long afterSeq, int limit, string? type, CancellationToken ct = default)
@@ -227,90 +147,88 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         c.OccurredAt);
 
     /// <summary>
-    /// Runs <paramref name="work"/> in a transaction that first takes the tenant's next change sequence
-    /// (an upsert on its counter row, which holds that row's lock until commit). Work that writes nothing
-    /// returns false and the transaction, sequence included, is rolled back. <paramref name="beforeCommit"/> lets a
-    /// caller write its own rows in the same transaction as a write that commits (sync receipts: applied once,
-    /// recorded once); it may throw to roll the write back.
+    /// Runs <paramref name="plan"/> in a transaction: it locks and reads the entity's row (PostgreSQL: <c>FOR UPDATE</c>,
+    /// so two writers of one entity never merge against the same version) and decides the write. A write that
+    /// changes something saves its row, then — at the last instant — takes the tenant's next sequence, inserts
+    /// the change-log row (and <paramref name="beforeCommit"/>'s rows: sync receipts, applied once and recorded
+    /// once; it may throw to roll the write back) and commits. The counter row is held only for that last
+    /// step, which keeps sequence numbers committing in order (see <see cref="TenantSequence"/>). A write that
+    /// changes nothing is rolled back. A create that loses a race for its id to another node is decided once
+    /// more: it then finds the row and answers AlreadyExists.
     /// </summary>
-    private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, Func<long, Task<(WriteOutcome Outcome, bool Commit)>> work, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit = null)
+    private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, Func<Task<PlannedWrite>> plan, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit = null)
     {
-        // SQLite has one writer per file; a second writer that finds it busy sleeps a flat 150 ms in the
-        // driver before retrying. Queuing this process's writers on an async gate makes them wait only
-        // as long as the write ahead of them (other processes still rely on the busy timeout).
-        using var turn = db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var seq = await TenantSequence.NextAsync(db, tx, tenant, ct);
-        var (outcome, commit) = await work(seq);
-        if (commit && beforeCommit is not null)
+        var raced = false;
+        while (true)
         {
+            var outcome = await OnceAsync();
+            if (outcome is not null)
+            {
+                return outcome;
+            }
+
+            raced = true;
+        }
+
+        async Task<WriteOutcome?> OnceAsync()
+        {
+            // SQLite has one writer per file; a second writer that finds it busy sleeps a flat 150 ms in the
+            // driver before retrying. Queuing this process's writers on an async gate makes them wait only
+            // as long as the write ahead of them (other processes still rely on the busy timeout).
+            using var turn = db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
-                await beforeCommit(outcome);
+                var planned = await plan();
+                if (planned.Change is null)
+                {
+                    await tx.RollbackAsync(ct);
+                    return planned.Outcome;
+                }
+
+                if (planned.Created is { } created)
+                {
+                    db.Entities.Add(created);
+                    try
+                    {
+                        await db.SaveChangesAsync(ct);
+                    }
+                    catch (DbUpdateException) when (!raced)
+                    {
+                        await tx.RollbackAsync(ct);
+                        return null; // another node created the same id since the read
+                    }
+                }
+                else
+                {
+                    await db.SaveChangesAsync(ct);
+                }
+
+                var seq = await TenantSequence.NextAsync(db, tx, tenant, ct);
+                var outcome = planned.Outcome with { Seq = seq };
+                db.Changes.Add(planned.Change(seq));
+                if (beforeCommit is not null)
+                {
+                    await beforeCommit(outcome);
+                }
+
                 await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                feed.Committed(tenant, seq);
+                return outcome;
             }
-            catch
+            finally
             {
                 db.ChangeTracker.Clear();
-                throw;
             }
         }
-
-        if (commit)
-        {
-            await tx.CommitAsync(ct);
-            feed.Committed(tenant, seq);
-        }
-        else
-        {
-            await tx.RollbackAsync(ct);
-            db.ChangeTracker.Clear();
-        }
-
-        return outcome;
     }
 
-    private static ChangeRow Change(string tenant, long seq, EntityRow row, string operation, IReadOnlyList<string> changed, IReadOnlyDictionary<string, JsonNode?> fields, IReadOnlyList<string> conflicts, WriteContext who, DateTimeOffset now)
-    {
-        var values = new JsonObject();
-        foreach (var name in changed)
-        {
-            values[name] = fields.TryGetValue(name, out var value) ? value?.DeepClone() : null;
-        }
-
-        return new ChangeRow
-        {
-            TenantId = tenant,
-            Seq = seq,
-            EntityType = row.EntityType,
-            EntityId = row.Id,
-            Operation = operation,
-            Version = row.Version,
-            Changed = values.ToJsonString(),
-            Conflicts = conflicts.Count > 0 ? JsonSerializer.Serialize(conflicts) : null,
-            Actor = who.Actor,
-            Origin = who.Origin,
-            OccurredAt = now,
-        };
-    }
-
-    private static EntitySnapshot Snapshot(EntityRow row)
-    {
-        var fields = JsonNode.Parse(row.Fields)!.AsObject().ToDictionary(f => f.Key, f => f.Value?.DeepClone());
-        var versions = JsonSerializer.Deserialize<Dictionary<string, long>>(row.FieldVersions)!;
-        return new EntitySnapshot(row.Version, fields, versions);
-    }
-
-    private static string Serialize(IReadOnlyDictionary<string, JsonNode?> fields)
-    {
-        var obj = new JsonObject();
-        foreach (var (name, value) in fields.OrderBy(f => f.Key, StringComparer.Ordinal))
-        {
-            obj[name] = value?.DeepClone();
-        }
-
-        return obj.ToJsonString();
-    }
+    /// <summary>The entity's row, tracked; on PostgreSQL locked until the transaction ends (SQLite has one writer).</summary>
+    private async Task<EntityRow?> LockAsync(string tenant, string type, string id, CancellationToken ct) =>
+        db.Database.IsSqlite()
+            ? await db.Entities.FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == type && e.Id == id, ct)
+            : await db.Entities.FromSql($"SELECT * FROM entities WHERE tenant_id = {tenant} AND entity_type = {type} AND id = {id} FOR UPDATE").FirstOrDefaultAsync(ct);
 
     public static EntityDto ToDto(EntityRow row) => new(
         row.Id,

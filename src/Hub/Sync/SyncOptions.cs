@@ -6,6 +6,18 @@ public sealed class SyncOptions
     /// <summary>Most events in one <c>sync/up</c> batch.</summary>
     public int MaxBatchEvents { get; set; } = 2000;
 
+    /// <summary>
+    /// Most events of a <c>sync/up</c> batch decided in one transaction (a bigger batch takes several, each
+    /// committed before the next starts, and its progress is reported as each commits).
+    /// </summary>
+    public int UploadTransactionEvents { get; set; } = 500;
+
+    /// <summary>
+    /// false: one transaction per event through the entity store, the path before issue 17. Kept for the
+    /// benchmark's before/after and the test comparing both; not for production.
+    /// </summary>
+    public bool BatchUpload { get; set; } = true;
+
     /// <summary>Default page size of <c>sync/down</c>.</summary>
     public int DefaultPageSize { get; set; } = 100;
 

@@ -24,17 +24,17 @@ public abstract class SyncApiSuite : BackendSuite
 {
     private static readonly JsonSerializerOptions Web = JsonSerializerOptions.Web;
 
-    protected static HttpClient Client(HubApp app, string subject = "laptop-1", string tenant = "demo", string role = "editor")
+    internal static HttpClient Client(HubApp app, string subject = "laptop-1", string tenant = "demo", string role = "editor")
     {
         var client = app.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(app, subject, tenant, role));
         return client;
     }
 
-    protected static string Token(HubApp app, string subject, string tenant = "demo", string role = "editor") =>
+    internal static string Token(HubApp app, string subject, string tenant = "demo", string role = "editor") =>
         app.Services.GetRequiredService<TokenIssuer>().Issue(tenant, subject, [role], TimeSpan.FromMinutes(10));
 
-    protected static JsonObject Event(string id, string operation, string entityId, string payload = "{}", long? baseVersion = null, string type = "team", string tenant = "demo")
+    internal static JsonObject Event(string id, string operation, string entityId, string payload = "{}", long? baseVersion = null, string type = "team", string tenant = "demo")
     {
         var e = new JsonObject
         {
@@ -54,28 +54,28 @@ public abstract class SyncApiSuite : BackendSuite
         return e;
     }
 
-    protected static JsonObject NewMember(string id, string eventId, string name = "Grace") =>
+    internal static JsonObject NewMember(string id, string eventId, string name = "Grace") =>
         Event(eventId, "CREATE", id, $$"""{"name":"{{name}}","role":"Dev","joinDate":"2021-03-01","employeeId":"E-{{id}}"}""");
 
-    protected static StringContent Body(string clientId, params JsonObject[] events) =>
+    internal static StringContent Body(string clientId, params JsonObject[] events) =>
         new(new JsonObject { ["clientId"] = clientId, ["events"] = new JsonArray(events.Select(e => (JsonNode)e.DeepClone()).ToArray()) }.ToJsonString(), Encoding.UTF8, "application/json");
 
-    protected static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+    internal static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    protected static async Task<(HttpResponseMessage Response, string Text)> UpAsync(HttpClient client, string clientId, params JsonObject[] events)
+    internal static async Task<(HttpResponseMessage Response, string Text)> UpAsync(HttpClient client, string clientId, params JsonObject[] events)
     {
         var response = await client.PostAsync("/api/sync/up", Body(clientId, events));
         return (response, await response.Content.ReadAsStringAsync());
     }
 
-    protected static async Task<SyncUpResponse> UpOkAsync(HttpClient client, string clientId, params JsonObject[] events)
+    internal static async Task<SyncUpResponse> UpOkAsync(HttpClient client, string clientId, params JsonObject[] events)
     {
         var (response, text) = await UpAsync(client, clientId, events);
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {text}");
         return JsonSerializer.Deserialize<SyncUpResponse>(text, Web)!;
     }
 
-    protected static async Task<SyncDownResponse> DownAsync(HttpClient client, string clientId, string? cursor, int limit = 100, string? types = null)
+    internal static async Task<SyncDownResponse> DownAsync(HttpClient client, string clientId, string? cursor, int limit = 100, string? types = null)
     {
         var body = new JsonObject { ["clientId"] = clientId, ["cursor"] = cursor, ["limit"] = limit };
         if (types is not null)
@@ -89,13 +89,13 @@ public abstract class SyncApiSuite : BackendSuite
         return JsonSerializer.Deserialize<SyncDownResponse>(text, Web)!;
     }
 
-    protected static async Task<T> InDbAsync<T>(HubApp app, Func<RealtimeSyncDb, Task<T>> query)
+    internal static async Task<T> InDbAsync<T>(HubApp app, Func<RealtimeSyncDb, Task<T>> query)
     {
         await using var scope = app.Services.CreateAsyncScope();
         return await query(scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>());
     }
 
-    protected static Task<int> ChangeCountAsync(HubApp app, string? origin = null) =>
+    internal static Task<int> ChangeCountAsync(HubApp app, string? origin = null) =>
         InDbAsync(app, db => db.Changes.CountAsync(c => c.TenantId == "demo" && (origin == null || c.Origin == origin)));
 
     [Fact]

@@ -19,4 +19,7 @@ internal static partial class SyncLog
 
     [LoggerMessage(EventId = 6006, Level = LogLevel.Warning, Message = "sync/{Direction} refused for client {ClientId} (tenant {Tenant}): rate limit of the {Scope}")]
     public static partial void RateLimited(ILogger logger, string direction, string clientId, string tenant, string scope);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Information, Message = "sync/up transaction of client {ClientId} (tenant {Tenant}) rolled back and retried (attempt {Attempt}): it raced another writer")]
+    public static partial void BatchRetried(ILogger logger, Exception e, string tenant, string clientId, int attempt);
 }

@@ -33,7 +33,7 @@ public static class ConfigApi
         group.MapGet("/history", HistoryAsync).WithName("GetConfigHistory");
         group.MapPost("/verify", VerifyAsync).WithName("VerifyConfig");
         group.MapGet("/{key}", Get).WithName("GetConfigKey");
-        group.MapPut("/{key}", PutAsync).WithName("SetConfigKey").Accepts<ConfigWriteRequest>("application/json");
+        group.MapPut("/{key}", PutAsync).WithName("SetConfigKey");
         return app;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.DocumentSync.Internal;
@@ -30,7 +31,6 @@ public static class DocumentSyncApi
             .Produces<DocumentSyncPageDto>().Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest);
         group.MapGet("/{id}/download-url", DownloadUrlAsync).WithName("DocumentDownloadUrl");
         group.MapPost("/batch-download", BatchDownloadAsync).WithName("BatchDownloadDocuments").AllowReaders()
-            .Accepts<BatchDownloadRequest>("application/json")
             .Produces(StatusCodes.Status200OK, contentType: "application/zip").ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
@@ -162,7 +162,7 @@ public static class DocumentSyncApi
         var ids = new List<string>();
         foreach (var item in array)
         {
-            if (item is not { Length: > 0 and <= 200 } id)
+            if (item.ValueKind != JsonValueKind.String || item.GetString() is not { Length: > 0 and <= 200 } id)
             {
                 return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", "Every entry of documentIds must be a non-empty string of at most 200 characters.", "documentIds"));
             }
@@ -194,5 +194,8 @@ public static class DocumentSyncApi
 /// <param name="Url">Absolute GET link; valid until <paramref name="ExpiresAt"/>.</param>
 public sealed record DownloadUrlDto(string Url, DateTimeOffset ExpiresAt, string Filename, string Mime, int Version, long Size, string Md5, string Sha256);
 
-/// <summary>The body of <c>POST documents/batch-download</c>: <c>{ "documentIds": ["…"] }</c>. Closed: any other member is refused.</summary>
-public sealed record BatchDownloadRequest(List<string?>? DocumentIds = null);
+/// <summary>
+/// The body of <c>POST documents/batch-download</c>: <c>{ "documentIds": ["…"] }</c>. Closed: any other member is refused.
+/// The entries are checked one by one (not bound as strings) so that every bad entry is a problem naming <c>documentIds</c>.
+/// </summary>
+public sealed record BatchDownloadRequest(List<JsonElement>? DocumentIds = null);

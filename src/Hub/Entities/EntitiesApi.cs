@@ -25,9 +25,9 @@ public static partial class EntitiesApi
         group.MapGet("/", ListAsync).WithName("ListEntities");
         group.MapGet("/changes", ChangesAsync).WithName("EntityChanges");
         group.MapGet("/{id}", GetAsync).WithName("GetEntity");
-        group.MapPost("/", CreateAsync).WithName("CreateEntity").Accepts<EntityWriteRequest>("application/json");
-        group.MapPatch("/{id}", PatchAsync).WithName("PatchEntity").Accepts<EntityWriteRequest>("application/json");
-        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteEntity").Accepts<EntityDeleteRequest>("application/json");
+        group.MapPost("/", CreateAsync).WithName("CreateEntity").Accepts<JsonObject>("application/json");
+        group.MapPatch("/{id}", PatchAsync).WithName("PatchEntity").Accepts<JsonObject>("application/json");
+        group.MapDelete("/{id}", DeleteAsync).WithName("DeleteEntity");
         return app;
     }
 

@@ -25,9 +25,9 @@ public static class SyncApi
     public static IEndpointRouteBuilder MapSync(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/sync").RequireAuthorization(AuthSetup.ApiPolicy).WithTags("Sync");
-        group.MapPost("/up", UpAsync).WithName("SyncUp").Accepts<SyncUpRequest>("application/json");
-        group.MapPost("/down", DownAsync).WithName("SyncDown").Accepts<SyncDownRequest>("application/json");
-        group.MapPost("/conflicts/{eventId}/resolve", ResolveAsync).WithName("ResolveSyncConflict").Accepts<ResolveConflictRequest>("application/json");
+        group.MapPost("/up", UpAsync).WithName("SyncUp").Accepts<JsonObject>("application/json");
+        group.MapPost("/down", DownAsync).WithName("SyncDown").Accepts<JsonObject>("application/json");
+        group.MapPost("/conflicts/{eventId}/resolve", ResolveAsync).WithName("ResolveSyncConflict").Accepts<JsonObject>("application/json");
         group.MapSyncConflicts();
         return app;
     }

@@ -31,6 +31,12 @@ public static class RequestBody
         AllowDuplicateProperties = false,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         RespectNullableAnnotations = true,
+
+        // The web defaults read "900" as 900 and match names in any case; here a number sent as a string is a wrong
+        // type and "ClientId" is not "clientId", as when the endpoints read members by hand. Case-insensitive matching
+        // would also reach into free-form JsonObject members (entity fields, outbox events: "entityID" = "entityId").
+        NumberHandling = JsonNumberHandling.Strict,
+        PropertyNameCaseInsensitive = false,
     };
 
     /// <summary>
@@ -43,6 +49,8 @@ public static class RequestBody
         AllowDuplicateProperties = false,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
         RespectNullableAnnotations = true,
+        NumberHandling = JsonNumberHandling.Strict,
+        PropertyNameCaseInsensitive = false,
     };
 
     /// <summary>
@@ -115,7 +123,7 @@ public static class RequestBody
 
         var cut = member.IndexOfAny(['[', '.']);
         var root = cut >= 0 ? member[..cut] : member;
-        var known = options.GetTypeInfo(typeof(T)).Properties.Any(p => string.Equals(p.Name, root, StringComparison.OrdinalIgnoreCase));
+        var known = options.GetTypeInfo(typeof(T)).Properties.Any(p => string.Equals(p.Name, root, StringComparison.Ordinal));
         var message = !known
             ? $"is not a known property (the body is {shape})"
             : contract.Rules?.GetValueOrDefault(member) ?? contract.Rules?.GetValueOrDefault(root) ?? $"has the wrong type (the body is {shape})";

@@ -93,34 +93,22 @@ public static class ConfigApi
             return UnknownKey(key);
         }
 
-        var (read, bodyError) = await RequestBody.ReadObjectAsync(request, ct, shape: "a JSON object { \"value\": ..., \"expectedVersion\"?: n }");
+        var (body, bodyError) = await RequestBody.ReadAsync<ConfigWriteRequest>(request, ct, "a JSON object { \"value\": ..., \"expectedVersion\"?: n }",
+            new BodyContract { Title = $"Invalid value for {known.Name}", Rules = new Dictionary<string, string> { ["expectedVersion"] = ExpectedVersionRule } });
         if (bodyError is not null)
         {
             return bodyError;
         }
 
-        var body = JsonSerializer.SerializeToElement(read!);
-
         var errors = new Dictionary<string, string[]>();
-        foreach (var extra in body.EnumerateObject().Select(p => p.Name).Where(n => n is not ("value" or "expectedVersion")))
+        var expected = body!.ExpectedVersion;
+        if (expected is < 0)
         {
-            errors[extra] = ["is not a known property (value, expectedVersion)"];
+            errors["expectedVersion"] = [ExpectedVersionRule];
         }
 
-        long? expected = null;
-        if (body.TryGetProperty("expectedVersion", out var version) && version.ValueKind != JsonValueKind.Null)
-        {
-            if (version.ValueKind == JsonValueKind.Number && version.TryGetInt64(out var v) && v >= 0)
-            {
-                expected = v;
-            }
-            else
-            {
-                errors["expectedVersion"] = ["must be a whole number ≥ 0"];
-            }
-        }
-
-        if (!body.TryGetProperty("value", out var value))
+        var value = body.Value;
+        if (value.ValueKind == JsonValueKind.Undefined)
         {
             errors["value"] = ["is required"];
         }
@@ -145,6 +133,8 @@ public static class ConfigApi
         };
     }
 
+    private const string ExpectedVersionRule = "must be a whole number ≥ 0";
+
     public static ConfigKeyDto Dto(ConfigEntry entry) => new(
         entry.Key.Name, entry.Key.Kind.ToString(), entry.Key.Description, entry.Key.Min, entry.Key.Max, entry.Key.Secret,
         entry.Key.Secret ? JsonSerializer.SerializeToElement(entry.Display) : entry.Value, entry.Version, entry.Source, entry.UpdatedAt, entry.UpdatedBy);
@@ -158,3 +148,9 @@ public static class ConfigApi
     private static ProblemHttpResult UnknownKey(string key) =>
         ApiProblem.Of(StatusCodes.Status404NotFound, "Unknown configuration key", $"'{key}' is not a configuration key (GET /api/config lists them).", "key");
 }
+
+/// <summary>
+/// The body of <c>PUT /api/config/{key}</c>. Closed: any other member is refused. <paramref name="Value"/> is any JSON
+/// (its kind depends on the key; the catalogue checks it); absent, it is <see cref="JsonValueKind.Undefined"/>.
+/// </summary>
+public sealed record ConfigWriteRequest(JsonElement Value = default, long? ExpectedVersion = null);

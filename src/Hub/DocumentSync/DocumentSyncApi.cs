@@ -146,42 +146,39 @@ public static class DocumentSyncApi
 
     private static async Task<(List<string>? Ids, IResult? Error)> ReadIdsAsync(HttpRequest request, int max, CancellationToken ct)
     {
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, shape: "an object with an array 'documentIds'", shapeField: "documentIds");
+        const string entries = "must be an array of non-empty strings of at most 200 characters";
+        var (body, bodyError) = await RequestBody.ReadAsync<BatchDownloadRequest>(request, ct, "an object with an array 'documentIds'",
+            new BodyContract { ShapeField = "documentIds", Title = "Invalid documentIds", Rules = new Dictionary<string, string> { ["documentIds"] = entries } });
         if (bodyError is not null)
         {
             return (null, bodyError);
         }
 
-        using var json = JsonSerializer.SerializeToDocument(body!);
-        using (json)
+        if (body!.DocumentIds is not { } array)
         {
-            if (json.RootElement.ValueKind != JsonValueKind.Object
-                || !json.RootElement.TryGetProperty("documentIds", out var array) || array.ValueKind != JsonValueKind.Array)
-            {
-                return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", "The body must be an object with an array 'documentIds'.", "documentIds"));
-            }
-
-            var ids = new List<string>();
-            foreach (var item in array.EnumerateArray())
-            {
-                if (item.ValueKind != JsonValueKind.String || item.GetString() is not { Length: > 0 and <= 200 } id)
-                {
-                    return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", "Every entry of documentIds must be a non-empty string of at most 200 characters.", "documentIds"));
-                }
-
-                if (!ids.Contains(id, StringComparer.Ordinal))
-                {
-                    ids.Add(id);
-                }
-            }
-
-            if (ids.Count == 0 || ids.Count > max)
-            {
-                return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", $"documentIds must list 1 to {max} documents.", "documentIds"));
-            }
-
-            return (ids, null);
+            return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", "The body must be an object with an array 'documentIds'.", "documentIds"));
         }
+
+        var ids = new List<string>();
+        foreach (var item in array)
+        {
+            if (item.ValueKind != JsonValueKind.String || item.GetString() is not { Length: > 0 and <= 200 } id)
+            {
+                return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", "Every entry of documentIds must be a non-empty string of at most 200 characters.", "documentIds"));
+            }
+
+            if (!ids.Contains(id, StringComparer.Ordinal))
+            {
+                ids.Add(id);
+            }
+        }
+
+        if (ids.Count == 0 || ids.Count > max)
+        {
+            return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid documentIds", $"documentIds must list 1 to {max} documents.", "documentIds"));
+        }
+
+        return (ids, null);
     }
 
     private static ProblemHttpResult NotFound(string id) => ApiProblem.Of(StatusCodes.Status404NotFound, "Not found", $"There is no document '{id}'.", "id");
@@ -196,3 +193,9 @@ public static class DocumentSyncApi
 
 /// <param name="Url">Absolute GET link; valid until <paramref name="ExpiresAt"/>.</param>
 public sealed record DownloadUrlDto(string Url, DateTimeOffset ExpiresAt, string Filename, string Mime, int Version, long Size, string Md5, string Sha256);
+
+/// <summary>
+/// The body of <c>POST documents/batch-download</c>: <c>{ "documentIds": ["…"] }</c>. Closed: any other member is refused.
+/// The entries are checked one by one (not bound as strings) so that every bad entry is a problem naming <c>documentIds</c>.
+/// </summary>
+public sealed record BatchDownloadRequest(List<JsonElement>? DocumentIds = null);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Documents.Internal;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Hosting;
+using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Shared.Documents;
 
@@ -42,13 +43,33 @@ public sealed class CallbackHandler(
     /// <summary>Largest callback body read (the JSON, not the file).</summary>
     public const int MaxBodyBytes = 256 * 1024;
 
+    private const string KeyRule = "key must be a document key ([0-9a-zA-Z._=-], at most 128)";
+    private const string StatusRule = "status must be a number from 0 to 7";
+
+    /// <summary>How the callback body and its signed fields are read: open (Document Server defines them), no content type required.</summary>
+    public static readonly BodyContract CallbackContract = new()
+    {
+        Open = true,
+        RequireJsonContentType = false,
+        MaxBytes = MaxBodyBytes,
+        Title = "Callback refused",
+        Rules = new Dictionary<string, string>
+        {
+            ["key"] = "must be a document key ([0-9a-zA-Z._=-], at most 128)",
+            ["status"] = "must be a number from 0 to 7",
+            ["url"] = "must be a string",
+            ["lastsave"] = "must be a date-time string",
+            ["token"] = "must be a JWT string",
+        },
+    };
+
     public string Signature(string tenant, string documentId) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(keys.Derive("onlyoffice-callback-v1"), Encoding.UTF8.GetBytes($"{tenant}\n{documentId}")));
 
     public bool VerifySignature(string tenant, string documentId, string? signature) =>
         signature is { Length: 64 } && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Signature(tenant, documentId)), Encoding.ASCII.GetBytes(signature));
 
-    public async Task<CallbackAnswer> HandleAsync(string tenant, string documentId, JsonObject body, string? headerToken, CancellationToken ct)
+    public async Task<CallbackAnswer> HandleAsync(string tenant, string documentId, OnlyOfficeCallbackBody body, string? headerToken, CancellationToken ct)
     {
         var settings = onlyOffice.CurrentValue;
         if (settings.JwtSecret.Length == 0)
@@ -61,9 +82,9 @@ public sealed class CallbackHandler(
 
         JsonObject fields;
         // The body token is preferred; the header token wraps the same fields in "payload".
-        if (body["token"] is JsonValue bodyToken && bodyToken.GetValueKind() == JsonValueKind.String)
+        if (body.Token is { } bodyToken)
         {
-            var payload = OnlyOfficeJwt.Verify(bodyToken.GetValue<string>(), settings.JwtSecret, clock.GetUtcNow(), out var error);
+            var payload = OnlyOfficeJwt.Verify(bodyToken, settings.JwtSecret, clock.GetUtcNow(), out var error);
             if (payload is null)
             {
                 return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, "token", $"The body token {error}.");
@@ -91,29 +112,27 @@ public sealed class CallbackHandler(
             return Refuse(tenant, documentId, StatusCodes.Status403Forbidden, "token", "A signed token is required (body token or header).");
         }
 
-        if (fields["key"] is not JsonValue keyValue || keyValue.GetValueKind() != JsonValueKind.String || !DocumentKey.IsValid(keyValue.GetValue<string>()))
+        // The signed fields are read into a typed record like any request body; members the hub does not use are
+        // skipped (see OnlyOfficeCallback), a member it uses with the wrong type is refused naming it.
+        var (callback, invalid) = RequestBody.Bind<OnlyOfficeCallback>(fields, "a Document Server callback", CallbackContract);
+        if (invalid is not null)
         {
-            return Refuse(tenant, documentId, StatusCodes.Status400BadRequest, "key", "key must be a document key ([0-9a-zA-Z._=-], at most 128).");
+            return Refuse(tenant, documentId, StatusCodes.Status400BadRequest,
+                invalid.ProblemDetails.Extensions.TryGetValue("field", out var field) && field is string named ? named : "token", invalid.ProblemDetails.Detail ?? "The signed fields are not a callback.");
         }
 
-        if (fields["status"] is not JsonValue statusValue || statusValue.GetValueKind() != JsonValueKind.Number || !statusValue.TryGetValue<int>(out var cbStatus) || cbStatus is < 0 or > 7)
+        if (callback!.Key is not { } key || !DocumentKey.IsValid(key))
         {
-            return Refuse(tenant, documentId, StatusCodes.Status400BadRequest, "status", "status must be a number from 0 to 7.");
+            return Refuse(tenant, documentId, StatusCodes.Status400BadRequest, "key", KeyRule + ".");
         }
 
-        var key = keyValue.GetValue<string>();
-        string? url = null;
-        if (fields["url"] is JsonNode urlNode)
+        if (callback.Status is not { } cbStatus || cbStatus is < 0 or > 7)
         {
-            if (urlNode.GetValueKind() != JsonValueKind.String)
-            {
-                return Refuse(tenant, documentId, StatusCodes.Status400BadRequest, "url", "url must be a string.");
-            }
-
-            url = urlNode.GetValue<string>();
+            return Refuse(tenant, documentId, StatusCodes.Status400BadRequest, "status", StatusRule + ".");
         }
 
-        var lastSave = fields["lastsave"] is JsonValue ls && ls.GetValueKind() == JsonValueKind.String ? ls.GetValue<string>() : null;
+        var url = callback.Url;
+        var lastSave = callback.Lastsave;
         var idempotency = lastSave ?? (url is null ? "" : "url:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url))));
 
         var document = await store.FindAsync(tenant, documentId, ct);
@@ -256,3 +275,17 @@ public sealed class CallbackHandler(
         return new CallbackAnswer(httpStatus, field, detail);
     }
 }
+
+/// <summary>
+/// The unsigned callback body: only its <c>token</c> is read (the fields the hub acts on come from the verified token).
+/// Open contract: Document Server sends the same fields unsigned next to the token, and more in each release.
+/// </summary>
+public sealed record OnlyOfficeCallbackBody(string? Token = null);
+
+/// <summary>
+/// The members of a signed Document Server callback the hub uses (api.onlyoffice.com, "Callback handler"). Open
+/// contract, deliberately: a callback also carries <c>users</c>, <c>actions</c>, <c>changesurl</c>, <c>history</c>,
+/// <c>filetype</c>, <c>forcesavetype</c>, <c>userdata</c> and the token's <c>iat</c>/<c>exp</c>, and new releases add
+/// more; a 4xx for any of them would end Document Server's retries and lose the user's edits.
+/// </summary>
+public sealed record OnlyOfficeCallback(string? Key = null, int? Status = null, string? Url = null, string? Lastsave = null);

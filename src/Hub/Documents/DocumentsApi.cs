@@ -259,7 +259,7 @@ public static class DocumentsApi
         }
 
         // Any 4xx here ends Document Server's retries; a 500 would make it retry the same body forever.
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, requireJsonContentType: false, maxBytes: CallbackHandler.MaxBodyBytes);
+        var (body, bodyError) = await RequestBody.ReadAsync<OnlyOfficeCallbackBody>(request, ct, "a Document Server callback (a JSON object)", CallbackHandler.CallbackContract);
         if (bodyError is not null)
         {
             return bodyError;

@@ -107,23 +107,23 @@ public static partial class EntitiesApi
         if (schema!.Singleton)
         {
             id = EntityTypeSchema.SingletonId;
-            if (body!["id"] is { } given && given.ToString() != id)
+            if (body!.Id is { } given && given != id)
             {
                 errors["id"] = [$"{type} has one entity per tenant; its id is '{id}'"];
             }
         }
-        else if (body!["id"] is null)
+        else if (body!.Id is null)
         {
             id = Guid.NewGuid().ToString("N");
         }
-        else if (body["id"]!.GetValueKind() != JsonValueKind.String || !EntityId.IsValid(body["id"]!.GetValue<string>()))
+        else if (!EntityId.IsValid(body.Id))
         {
             errors["id"] = [EntityId.Rule];
             id = "";
         }
         else
         {
-            id = body["id"]!.GetValue<string>();
+            id = body.Id;
         }
 
         if (errors.Count > 0)
@@ -197,15 +197,18 @@ public static partial class EntitiesApi
             return UnknownType(type);
         }
 
-        long? baseVersion = null;
-        if (http.Request.Headers.IfMatch.Count > 0)
+        // The body is optional (If-Match is the usual precondition); when there is one it is the closed record, so
+        // a misspelt precondition is refused rather than ignored, which would make the delete unconditional.
+        var (body, bodyError) = await RequestBody.ReadAsync<EntityDeleteRequest>(http.Request, ct, "{ \"baseVersion\"?: n }, or no body", Contract with { Optional = true });
+        if (bodyError is not null)
         {
-            if (ParseETag(http.Request.Headers.IfMatch.ToString()) is not { } parsed)
-            {
-                return Invalid("If-Match", "must be an entity ETag such as \"3\"");
-            }
+            return bodyError;
+        }
 
-            baseVersion = parsed;
+        var (baseVersion, errors) = BaseVersion(body?.BaseVersion, http.Request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
         }
 
         var outcome = await store.DeleteAsync(tenant, type, id, baseVersion, Who(http.User), ct);
@@ -218,8 +221,22 @@ public static partial class EntitiesApi
         };
     }
 
-    /// <summary>What every write checks first (after the group's write policy), in this order: entity type, JSON object body.</summary>
-    private static async Task<(EntityTypeSchema? Schema, JsonObject? Body, ProblemHttpResult? Refused)> PrepareWriteAsync(
+    /// <summary>
+    /// How entity bodies are read: closed records (an unknown member is refused, naming it), except that the members
+    /// of <c>fields</c> are the entity type's and are checked against its schema, not here.
+    /// </summary>
+    private static readonly BodyContract Contract = new()
+    {
+        Rules = new Dictionary<string, string>
+        {
+            ["fields"] = "must be a JSON object of field values",
+            ["baseVersion"] = "must be a whole number >= 0",
+            ["id"] = EntityId.Rule,
+        },
+    };
+
+    /// <summary>What every write checks first (after the group's write policy), in this order: entity type, request record.</summary>
+    private static async Task<(EntityTypeSchema? Schema, EntityWriteRequest? Body, ProblemHttpResult? Refused)> PrepareWriteAsync(
         string tenant, string type, HttpContext http, EntityTypes types, CancellationToken ct)
     {
         if (types.Current.Find(tenant, type) is not { } schema)
@@ -227,7 +244,8 @@ public static partial class EntitiesApi
             return (null, null, UnknownType(type));
         }
 
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
+        var (body, bodyError) = await RequestBody.ReadAsync<EntityWriteRequest>(http.Request, ct,
+            "{ \"fields\": { … }, \"baseVersion\"?: n, \"id\"?: \"…\" }", Contract);
         return (schema, body, bodyError);
     }
 
@@ -235,41 +253,38 @@ public static partial class EntitiesApi
     /// <c>{ "fields": { ... }, "baseVersion": n }</c>; the base version may instead come from If-Match
     /// (both given and different is an error).
     /// </summary>
-    private static (EntityPatch? Patch, Dictionary<string, string[]> Errors) ParsePatch(JsonObject body, HttpRequest request, bool creating)
+    private static (EntityPatch? Patch, Dictionary<string, string[]> Errors) ParsePatch(EntityWriteRequest body, HttpRequest request, bool creating)
     {
-        var errors = new Dictionary<string, string[]>();
         var fields = new Dictionary<string, JsonNode?>();
-        if (body["fields"] is JsonObject given)
+        if (body.Fields is { } given)
         {
             foreach (var (name, value) in given)
             {
                 fields[name] = value?.GetValueKind() == JsonValueKind.Null ? null : value;
             }
         }
-        else
+
+        var (baseVersion, errors) = creating ? BaseVersion(body.BaseVersion, null) : BaseVersion(body.BaseVersion, request);
+        if (body.Fields is null)
         {
             errors["fields"] = ["must be a JSON object of field values"];
         }
 
-        foreach (var extra in body.Select(p => p.Key).Where(k => k is not ("fields" or "baseVersion" or "id")))
+        return (errors.Count == 0 ? new EntityPatch(fields, baseVersion) : null, errors);
+    }
+
+    /// <summary>The base version of a write: the body's, or If-Match's (both given and different is an error).</summary>
+    private static (long? BaseVersion, Dictionary<string, string[]> Errors) BaseVersion(long? fromBody, HttpRequest? request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var baseVersion = fromBody;
+        if (baseVersion is < 0)
         {
-            errors[extra] = ["is not a known property (send field values inside \"fields\")"];
+            errors["baseVersion"] = ["must be a whole number >= 0"];
+            baseVersion = null;
         }
 
-        long? baseVersion = null;
-        if (body.TryGetPropertyValue("baseVersion", out var version) && version is not null)
-        {
-            if (version.GetValueKind() == JsonValueKind.Number && version.AsValue().TryGetValue<long>(out var v) && v >= 0)
-            {
-                baseVersion = v;
-            }
-            else
-            {
-                errors["baseVersion"] = ["must be a whole number >= 0"];
-            }
-        }
-
-        if (!creating && request.Headers.IfMatch.Count > 0)
+        if (request is not null && request.Headers.IfMatch.Count > 0)
         {
             if (ParseETag(request.Headers.IfMatch.ToString()) is not { } fromHeader)
             {
@@ -285,7 +300,7 @@ public static partial class EntitiesApi
             }
         }
 
-        return (errors.Count == 0 ? new EntityPatch(fields, baseVersion) : null, errors);
+        return (baseVersion, errors);
     }
 
     private static long? ParseETag(string value)
@@ -323,3 +338,14 @@ public static partial class EntitiesApi
     private static Dictionary<string, string[]> ToDictionary(IReadOnlyList<FieldError> errors) =>
         errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.Message).ToArray());
 }
+
+/// <summary>
+/// The body of an entity create or merge-patch: <c>{ "fields": { … }, "baseVersion"?: n, "id"?: "…" }</c>. Closed: any
+/// other member is refused. <paramref name="Fields"/> is free-form on purpose: its members are the entity type's, and
+/// the schema refuses an unknown or invalid field by name. <paramref name="Id"/> names a new entity on create; on a
+/// patch it is accepted and ignored (the URL names the entity), so a client may send back the shape it was given.
+/// </summary>
+public sealed record EntityWriteRequest(JsonObject? Fields = null, long? BaseVersion = null, string? Id = null);
+
+/// <summary>The optional body of an entity delete: <c>{ "baseVersion"?: n }</c>, the same precondition as If-Match.</summary>
+public sealed record EntityDeleteRequest(long? BaseVersion = null);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using RealtimeSync.Hub.Infrastructure.Http;
 
@@ -28,7 +27,7 @@ public static class SiteTokensApi
         return app;
     }
 
-    public static async Task<Results<Ok<SiteTokenResponse>, ProblemHttpResult, ValidationProblem>> MintAsync(
+    public static async Task<Results<Ok<SiteTokenResponse>, ProblemHttpResult>> MintAsync(
         HttpContext http, SiteKeyStore keys, SiteTokenIssuer issuer, ILoggerFactory logs, CancellationToken ct)
     {
         var log = logs.CreateLogger(typeof(SiteTokensApi));
@@ -59,15 +58,10 @@ public static class SiteTokensApi
         }
 
         var options = issuer.Options;
-        var (ttl, problem, invalid) = await ReadTtlAsync(http.Request, options, ct);
+        var (ttl, problem) = await ReadTtlAsync(http.Request, options, ct);
         if (problem is not null)
         {
             return problem;
-        }
-
-        if (invalid is not null)
-        {
-            return invalid;
         }
 
         var (token, expiresAt) = issuer.Issue(key!, ttl);
@@ -78,47 +72,30 @@ public static class SiteTokensApi
     }
 
     /// <summary>
-    /// The body is optional (curl -X POST sends none). When there is one it must be a JSON object whose only
-    /// property is <c>ttlSeconds</c>, a whole number in range; anything else is a problem naming the field.
+    /// The body is optional (curl -X POST sends none). When there is one it is <see cref="SiteTokenRequest"/>, whose
+    /// only member is <c>ttlSeconds</c>, a whole number in range (null: the default); anything else is a problem naming the field.
     /// </summary>
-    private static async Task<(int Ttl, ProblemHttpResult? Problem, ValidationProblem? Invalid)> ReadTtlAsync(HttpRequest request, SiteTokenOptions options, CancellationToken ct)
+    private static async Task<(int Ttl, ProblemHttpResult? Problem)> ReadTtlAsync(HttpRequest request, SiteTokenOptions options, CancellationToken ct)
     {
-        var (body, bodyError) = await RequestBody.ReadObjectAsync(request, ct, optional: true, shape: "a JSON object such as {\"ttlSeconds\": 900}");
+        var range = $"must be a whole number of seconds from {SiteTokenOptions.MinTtlSeconds} to {options.MaxTtlSeconds}";
+        var (body, bodyError) = await RequestBody.ReadAsync<SiteTokenRequest>(request, ct, "a JSON object such as {\"ttlSeconds\": 900}",
+            new BodyContract { Optional = true, Rules = new Dictionary<string, string> { ["ttlSeconds"] = range } });
         if (bodyError is not null)
         {
-            return (0, bodyError, null);
+            return (0, bodyError);
         }
 
-        if (body is null)
+        if (body?.TtlSeconds is not { } seconds)
         {
-            return (options.DefaultTtl, null, null);
+            return (options.DefaultTtl, null);
         }
 
-        using var document = JsonSerializer.SerializeToDocument(body);
-        var errors = new Dictionary<string, string[]>();
-        var ttl = options.DefaultTtl;
-        var range = $"must be a whole number of seconds from {SiteTokenOptions.MinTtlSeconds} to {options.MaxTtlSeconds}";
-        foreach (var property in document.RootElement.EnumerateObject())
-        {
-            if (property.Name != "ttlSeconds")
-            {
-                errors[property.Name] = ["is not a known property (the only one is \"ttlSeconds\")"];
-            }
-            else if (property.Value.ValueKind == JsonValueKind.Null)
-            {
-                // explicit null: the default
-            }
-            else if (property.Value.ValueKind == JsonValueKind.Number && property.Value.TryGetInt32(out var seconds)
-                && seconds >= SiteTokenOptions.MinTtlSeconds && seconds <= options.MaxTtlSeconds)
-            {
-                ttl = seconds;
-            }
-            else
-            {
-                errors["ttlSeconds"] = [range];
-            }
-        }
-
-        return errors.Count > 0 ? (0, null, TypedResults.ValidationProblem(errors)) : (ttl, null, null);
+        return seconds >= SiteTokenOptions.MinTtlSeconds && seconds <= options.MaxTtlSeconds
+            ? (seconds, null)
+            : (0, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid body", $"ttlSeconds {range}.", "ttlSeconds",
+                new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { ["ttlSeconds"] = [range] } }));
     }
 }
+
+/// <summary>The optional body of <c>POST /api/site-tokens</c>: <c>{ "ttlSeconds"?: n }</c>. Closed: any other member is refused.</summary>
+public sealed record SiteTokenRequest(int? TtlSeconds = null);

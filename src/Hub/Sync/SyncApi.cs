@@ -44,25 +44,19 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadAsync<SyncUpRequest>(http.Request, ct, "a sync/up request { \"clientId\", \"events\" }", Contract);
             if (bodyError is not null)
             {
-                audit.Status = "invalid";
-                return bodyError;
+                return Refused(audit, bodyError);
             }
 
-            if (Unknown(body!, "clientId", "events") is { } extra)
-            {
-                return Invalid(audit, extra, "is not a property of a sync/up request");
-            }
-
-            if (ClientId(body!, identity!, audit) is { } clientRefused)
+            if (ClientId(body!.ClientId, identity!, audit) is { } clientRefused)
             {
                 return clientRefused;
             }
 
             var max = options.CurrentValue.MaxBatchEvents;
-            if (body!["events"] is not JsonArray events)
+            if (body.Events is not { } events)
             {
                 return Invalid(audit, "events", "must be an array of outbox events");
             }
@@ -113,66 +107,42 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadAsync<SyncDownRequest>(http.Request, ct,
+                "a sync/down request { \"clientId\", \"cursor\"?, \"entityTypes\"?, \"limit\"? }", Contract);
             if (bodyError is not null)
             {
-                audit.Status = "invalid";
-                return bodyError;
+                return Refused(audit, bodyError);
             }
 
-            if (Unknown(body!, "clientId", "cursor", "entityTypes", "limit") is { } extra)
-            {
-                return Invalid(audit, extra, "is not a property of a sync/down request");
-            }
-
-            if (ClientId(body!, identity!, audit) is { } clientRefused)
+            if (ClientId(body!.ClientId, identity!, audit) is { } clientRefused)
             {
                 return clientRefused;
             }
 
-            string? cursor = null;
-            if (body!["cursor"] is { } cursorNode)
-            {
-                if (cursorNode.GetValueKind() != JsonValueKind.String)
-                {
-                    return Invalid(audit, "cursor", "must be a cursor string returned by sync/down, or null");
-                }
-
-                cursor = cursorNode.GetValue<string>();
-            }
-
-            if (!ChangeCursor.TryDecode(cursor, out var after))
+            if (!ChangeCursor.TryDecode(body.Cursor, out var after))
             {
                 return Invalid(audit, "cursor", "is not a cursor returned by this API");
             }
 
             var settings = options.CurrentValue;
-            var limit = settings.DefaultPageSize;
-            if (body["limit"] is { } limitNode)
+            var limit = body.Limit ?? settings.DefaultPageSize;
+            if (limit < 1 || limit > settings.MaxPageSize)
             {
-                if (limitNode.GetValueKind() != JsonValueKind.Number || !limitNode.AsValue().TryGetValue<int>(out limit) || limit < 1 || limit > settings.MaxPageSize)
-                {
-                    return Invalid(audit, "limit", $"must be a whole number between 1 and {settings.MaxPageSize}");
-                }
+                return Invalid(audit, "limit", $"must be a whole number between 1 and {settings.MaxPageSize}");
             }
 
             List<string>? entityTypes = null;
-            if (body["entityTypes"] is { } typesNode)
+            if (body.EntityTypes is { } list)
             {
-                if (typesNode is not JsonArray list)
-                {
-                    return Invalid(audit, "entityTypes", "must be an array of entity type names");
-                }
-
                 entityTypes = [];
                 for (var i = 0; i < list.Count; i++)
                 {
-                    if (list[i] is not JsonValue v || v.GetValueKind() != JsonValueKind.String || types.Current.Find(tenant!, v.GetValue<string>()) is null)
+                    if (list[i] is not { } name || types.Current.Find(tenant!, name) is null)
                     {
                         return Invalid(audit, $"entityTypes[{i}]", $"is not an entity type of tenant '{tenant}'");
                     }
 
-                    entityTypes.Add(v.GetValue<string>());
+                    entityTypes.Add(name);
                 }
             }
 
@@ -200,28 +170,23 @@ public static class SyncApi
                 return refused;
             }
 
-            var (body, bodyError) = await RequestBody.ReadObjectAsync(http.Request, ct);
+            var (body, bodyError) = await RequestBody.ReadAsync<ResolveConflictRequest>(http.Request, ct,
+                "a resolution { \"resolution\", \"fields\"?, \"clientId\"? }", Contract);
             if (bodyError is not null)
             {
-                audit.Status = "invalid";
-                return bodyError;
-            }
-
-            if (Unknown(body!, "resolution", "fields", "clientId") is { } extra)
-            {
-                return Invalid(audit, extra, "is not a property of a resolution");
+                return Refused(audit, bodyError);
             }
 
             // An admin token may resolve any client's conflict of its tenant; a client only its own.
             var clientId = identity!;
-            if (body!["clientId"] is { } clientNode)
+            if (body!.ClientId is { } requested)
             {
-                if (clientNode.GetValueKind() != JsonValueKind.String || !SyncEventReader.IsValidClientId(clientNode.GetValue<string>()))
+                if (!SyncEventReader.IsValidClientId(requested))
                 {
-                    return Invalid(audit, "clientId", "must be 1-100 characters of letters, digits, '.', '_' or '-'");
+                    return Invalid(audit, "clientId", ClientIdRule);
                 }
 
-                clientId = clientNode.GetValue<string>();
+                clientId = requested;
                 if (clientId != identity && !http.User.IsInRole(Roles.Admin))
                 {
                     audit.Status = "forbidden";
@@ -230,22 +195,13 @@ public static class SyncApi
             }
 
             audit.ClientId = clientId;
-            var resolution = body["resolution"] is JsonValue r && r.GetValueKind() == JsonValueKind.String ? SyncNames.ParseResolution(r.GetValue<string>()) : null;
+            var resolution = body.Resolution is { } named ? SyncNames.ParseResolution(named) : null;
             if (resolution is null)
             {
-                return Invalid(audit, "resolution", "must be accept-server, keep-local or merge");
+                return Invalid(audit, "resolution", ResolutionRule);
             }
 
-            JsonObject? fields = null;
-            if (body["fields"] is { } fieldsNode)
-            {
-                if (fieldsNode is not JsonObject given)
-                {
-                    return Invalid(audit, "fields", "must be a JSON object of field values");
-                }
-
-                fields = (JsonObject)given.DeepClone();
-            }
+            var fields = body.Fields;
 
             var outcome = await sync.ResolveAsync(tenant!, clientId, eventId, resolution.Value, fields, Subject(http.User), resolution == ConflictResolution.KeepLocal ? clientId : "api", ct);
             switch (outcome.Status)
@@ -332,15 +288,15 @@ public static class SyncApi
     }
 
     /// <summary>The body's clientId must be the token's own client.</summary>
-    private static ProblemHttpResult? ClientId(JsonObject body, string identity, SyncAudit audit)
+    private static ProblemHttpResult? ClientId(string? clientId, string identity, SyncAudit audit)
     {
-        if (body["clientId"] is not JsonValue value || value.GetValueKind() != JsonValueKind.String || !SyncEventReader.IsValidClientId(value.GetValue<string>()))
+        if (!SyncEventReader.IsValidClientId(clientId))
         {
             audit.Status = "invalid";
-            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid clientId", "clientId must be 1-100 characters of letters, digits, '.', '_' or '-'.", "clientId");
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid clientId", $"clientId {ClientIdRule}.", "clientId");
         }
 
-        if (value.GetValue<string>() != identity)
+        if (clientId != identity)
         {
             audit.Status = "forbidden";
             return ApiProblem.Of(StatusCodes.Status403Forbidden, "Another client", $"This token is for client '{identity}'.", "clientId");
@@ -355,7 +311,32 @@ public static class SyncApi
 
     private static string Subject(ClaimsPrincipal user) => user.FindFirst(ClaimNames.Subject)?.Value ?? "unknown";
 
-    private static string? Unknown(JsonObject body, params string[] known) => body.Select(p => p.Key).FirstOrDefault(k => !known.Contains(k));
+    private const string ClientIdRule = "must be 1-100 characters of letters, digits, '.', '_' or '-'";
+    private const string ResolutionRule = "must be accept-server, keep-local or merge";
+
+    /// <summary>How the sync request records are read; the rules are what a member of the wrong type is told.</summary>
+    private static readonly BodyContract Contract = new()
+    {
+        Title = "Invalid sync request",
+        Rules = new Dictionary<string, string>
+        {
+            ["clientId"] = ClientIdRule,
+            ["events"] = "must be an array of outbox events",
+            ["cursor"] = "must be a cursor string returned by sync/down, or null",
+            ["limit"] = "must be a whole number",
+            ["entityTypes"] = "must be an array of entity type names",
+            ["resolution"] = ResolutionRule,
+            ["fields"] = "must be a JSON object of field values",
+        },
+    };
+
+    /// <summary>A body the request record refused (unreadable, unknown member, wrong type), in the sync log as invalid.</summary>
+    private static ProblemHttpResult Refused(SyncAudit audit, ProblemHttpResult problem)
+    {
+        audit.Status = "invalid";
+        audit.Error = problem.ProblemDetails.Detail;
+        return problem;
+    }
 
     private static ProblemHttpResult Invalid(SyncAudit audit, string field, string message)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -11,7 +12,9 @@ namespace RealtimeSync.Hub.Infrastructure.Http;
 /// endpoint sees it: valid UTF-8, no duplicate property names, no lone UTF-16 surrogates in <c>\u</c> escapes.
 /// System.Text.Json accepts all three while parsing and only fails later, when a value is read (an
 /// <see cref="InvalidOperationException"/> or <see cref="ArgumentException"/> deep in a handler: a 500, which
-/// Document Server answers by retrying forever). Every refusal is a 400 problem naming <c>body</c>.
+/// Document Server answers by retrying forever). Every such refusal is a 400 problem naming <c>body</c>. Then the body
+/// is bound to the endpoint's typed request record; there is no untyped read, so a new endpoint gets the closed
+/// contract (unknown members refused) by default and has to opt into <see cref="BodyContract.Open"/> deliberately.
 /// </summary>
 public static class RequestBody
 {
@@ -19,54 +22,72 @@ public static class RequestBody
 
     private static readonly JsonDocumentOptions StrictDocument = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 
-    /// <summary>Typed request records: web naming, closed contract (unknown members refused), no duplicates.</summary>
+    /// <summary>
+    /// Typed request records of our own API: web naming, closed contract (a member the record does not have is
+    /// refused, so a misspelt <c>baseVersion</c> cannot silently turn a conditional write into a blind one), no duplicates.
+    /// </summary>
     public static readonly JsonSerializerOptions Closed = new(JsonSerializerDefaults.Web)
     {
         AllowDuplicateProperties = false,
-        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         RespectNullableAnnotations = true,
+
+        // The web defaults read "900" as 900 and match names in any case; here a number sent as a string is a wrong
+        // type and "ClientId" is not "clientId", as when the endpoints read members by hand. Case-insensitive matching
+        // would also reach into free-form JsonObject members (entity fields, outbox events: "entityID" = "entityId").
+        NumberHandling = JsonNumberHandling.Strict,
+        PropertyNameCaseInsensitive = false,
     };
 
     /// <summary>
-    /// Reads a JSON object body. <paramref name="optional"/>: an empty body is <c>(null, null)</c>.
-    /// <paramref name="requireJsonContentType"/>: other content types get a 415 (Document Server's callback sends none).
-    /// <paramref name="shapeField"/>: the field a readable body that is not an object is blamed on (<c>body</c> unless
-    /// the contract names its one property, e.g. <c>documentIds</c>).
+    /// Bodies another product defines (Document Server's callback): members we do not use are skipped, because that
+    /// product sends many and adds more in new releases; refusing them would end its retries and drop the user's edits.
+    /// The members we do read are still typed: a wrong type is refused naming the member.
     /// </summary>
-    public static async Task<(JsonObject? Body, ProblemHttpResult? Error)> ReadObjectAsync(
-        HttpRequest request, CancellationToken ct, bool optional = false, bool requireJsonContentType = true, long? maxBytes = null,
-        string shape = "a JSON object", string shapeField = Field)
+    public static readonly JsonSerializerOptions Open = new(JsonSerializerDefaults.Web)
     {
-        var (bytes, error) = await ReadBytesAsync(request, ct, requireJsonContentType, maxBytes, optional);
-        if (error is not null || bytes is null)
+        AllowDuplicateProperties = false,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+        RespectNullableAnnotations = true,
+        NumberHandling = JsonNumberHandling.Strict,
+        PropertyNameCaseInsensitive = false,
+    };
+
+    /// <summary>
+    /// Reads a JSON object body into the typed request record <typeparamref name="T"/> (<see cref="Closed"/> unless
+    /// <see cref="BodyContract.Open"/>). <paramref name="shape"/> describes the body in problems. An unknown member or a
+    /// member of the wrong type is a 400 problem whose <c>field</c> (and <c>errors</c> key) is the member. With
+    /// <see cref="BodyContract.Optional"/>, an empty body is <c>(null, null)</c>.
+    /// </summary>
+    public static async Task<(T? Body, ProblemHttpResult? Error)> ReadAsync<T>(HttpRequest request, CancellationToken ct, string shape, BodyContract? contract = null)
+        where T : class
+    {
+        contract ??= BodyContract.Default;
+        var (bytes, error) = await ReadBytesAsync(request, ct, contract.RequireJsonContentType, contract.MaxBytes, contract.Optional);
+        if (error is not null)
         {
             return (null, error);
         }
 
-        if (Validate(bytes, out var rootKind) is { } invalid)
+        if (bytes is null)
         {
-            return (null, invalid);
+            return contract.Optional ? (null, null) : (null, Empty(shape, contract.ShapeField));
         }
 
-        if (rootKind != JsonValueKind.Object)
-        {
-            return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid body", $"The body must be {shape}.", shapeField));
-        }
-
-        // Validated above: this parse cannot fail, and no later read of the tree can throw on a key or a string.
-        return (JsonNode.Parse(bytes)!.AsObject(), null);
+        return Bind<T>(bytes, shape, contract);
     }
 
-    /// <summary>Reads a body into a typed request record with a closed contract (<see cref="Closed"/>).</summary>
-    public static async Task<(T? Body, ProblemHttpResult? Error)> ReadAsync<T>(HttpRequest request, CancellationToken ct, string shape)
+    /// <summary>
+    /// Binds an already parsed JSON object (a verified token's payload) to <typeparamref name="T"/> with the same
+    /// strict checks and problems as a body.
+    /// </summary>
+    public static (T? Body, ProblemHttpResult? Error) Bind<T>(JsonNode node, string shape, BodyContract? contract = null)
+        where T : class =>
+        Bind<T>(JsonSerializer.SerializeToUtf8Bytes(node), shape, contract ?? BodyContract.Default);
+
+    private static (T? Body, ProblemHttpResult? Error) Bind<T>(byte[] bytes, string shape, BodyContract contract)
         where T : class
     {
-        var (bytes, error) = await ReadBytesAsync(request, ct, requireJsonContentType: true, maxBytes: null, optional: false);
-        if (error is not null || bytes is null)
-        {
-            return (null, error ?? Empty(shape));
-        }
-
         if (Validate(bytes, out var rootKind) is { } invalid)
         {
             return (null, invalid);
@@ -74,23 +95,61 @@ public static class RequestBody
 
         if (rootKind != JsonValueKind.Object)
         {
-            return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid body", $"The body must be {shape}.", Field));
+            return (null, Empty(shape, contract.ShapeField));
         }
 
+        var options = contract.Open ? Open : Closed;
         try
         {
-            return JsonSerializer.Deserialize<T>(bytes, Closed) is { } body ? (body, null) : (null, Empty(shape));
+            return JsonSerializer.Deserialize<T>(bytes, options) is { } body ? (body, null) : (null, Empty(shape, contract.ShapeField));
         }
         catch (JsonException e)
         {
-            // The path names the member ("$.filname" for an unknown one, "$.filename" for a wrong type).
-            var member = e.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : Field;
-            return (null, ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid body", $"The body must be {shape}: {e.Message}", member));
+            return (null, Refused<T>(e, shape, contract, options));
         }
     }
 
-    private static ProblemHttpResult Empty(string shape) =>
-        ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid body", $"The body must be {shape}.", Field);
+    /// <summary>
+    /// The problem for a body the record cannot take. The exception's path names the member ("$.basVersion",
+    /// "$.entityTypes[1]"); whether it is unknown or of the wrong type is decided by the record's own members, not by
+    /// the exception's wording.
+    /// </summary>
+    private static ProblemHttpResult Refused<T>(JsonException e, string shape, BodyContract contract, JsonSerializerOptions options)
+    {
+        if (Member(e.Path) is not { } member)
+        {
+            return ApiProblem.Of(StatusCodes.Status400BadRequest, contract.Title, $"The body must be {shape}.", Field);
+        }
+
+        var cut = member.IndexOfAny(['[', '.']);
+        var root = cut >= 0 ? member[..cut] : member;
+        var known = options.GetTypeInfo(typeof(T)).Properties.Any(p => string.Equals(p.Name, root, StringComparison.Ordinal));
+        var message = !known
+            ? $"is not a known property (the body is {shape})"
+            : contract.Rules?.GetValueOrDefault(member) ?? contract.Rules?.GetValueOrDefault(root) ?? $"has the wrong type (the body is {shape})";
+        return ApiProblem.Of(StatusCodes.Status400BadRequest, contract.Title, $"{member} {message}.", member,
+            new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [member] = [message] } });
+    }
+
+    /// <summary>"$.a[1]" → "a[1]", "$['a b']" → "a b", "$" → null.</summary>
+    private static string? Member(string? path)
+    {
+        if (path is null || path.Length < 3)
+        {
+            return null;
+        }
+
+        if (path.StartsWith("$.", StringComparison.Ordinal))
+        {
+            return path[2..];
+        }
+
+        var close = path.StartsWith("$['", StringComparison.Ordinal) ? path.IndexOf("']", 3, StringComparison.Ordinal) : -1;
+        return close > 3 ? path[3..close] + path[(close + 2)..] : null;
+    }
+
+    private static ProblemHttpResult Empty(string shape, string field) =>
+        ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid body", $"The body must be {shape}.", field);
 
     private static async Task<(byte[]? Bytes, ProblemHttpResult? Error)> ReadBytesAsync(
         HttpRequest request, CancellationToken ct, bool requireJsonContentType, long? maxBytes, bool optional)
@@ -191,4 +250,31 @@ public static class RequestBody
 
     private static ProblemHttpResult Unreadable(string detail) =>
         ApiProblem.Of(StatusCodes.Status400BadRequest, "Unreadable body", detail, Field);
+}
+
+/// <summary>How <see cref="RequestBody.ReadAsync{T}"/> reads one endpoint's body.</summary>
+public sealed record BodyContract
+{
+    public static readonly BodyContract Default = new();
+
+    /// <summary>The title of a refusal (e.g. "Invalid sync request").</summary>
+    public string Title { get; init; } = "Invalid body";
+
+    /// <summary>What a member of the wrong type is told, by member name ("baseVersion" → "must be a whole number ≥ 0").</summary>
+    public IReadOnlyDictionary<string, string>? Rules { get; init; }
+
+    /// <summary>An empty body is allowed (read as null).</summary>
+    public bool Optional { get; init; }
+
+    /// <summary>Other content types get a 415 (Document Server's callback sends none).</summary>
+    public bool RequireJsonContentType { get; init; } = true;
+
+    /// <summary>A cap tighter than the host's <c>Limits:MaxRequestBodyBytes</c>.</summary>
+    public long? MaxBytes { get; init; }
+
+    /// <summary>The field a readable body that is not an object is blamed on (<c>body</c> unless the contract names its one property).</summary>
+    public string ShapeField { get; init; } = RequestBody.Field;
+
+    /// <summary>Skip unknown members (<see cref="RequestBody.Open"/>): only for bodies another product defines.</summary>
+    public bool Open { get; init; }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Shared.Entities;
 
 namespace RealtimeSync.Hub.Entities;
@@ -36,7 +37,7 @@ public sealed record WriteOutcome(WriteStatus Status, EntityDto? Entity, MergeRe
 /// lock that serializes a tenant's writes across every node (no lost update on one entity, change
 /// sequence numbers commit in order). Committed changes are handed to <see cref="EntityChangeFeed"/>.
 /// </summary>
-public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate)
+public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate, Tracing tracing)
 {
     public async Task<EntityDto?> GetAsync(string tenant, string type, string id, CancellationToken ct = default)
     {
@@ -92,8 +93,14 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
 
     public async Task<WriteOutcome> CreateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
+        using var span = EditSpan(tenant, schema.Name, id, "create", who);
         var now = clock.GetUtcNow();
-        var merge = SmartMerge.Create(schema, patch, now);
+        MergeResult merge;
+        using (tracing.Start("entity.merge", tenant))
+        {
+            merge = SmartMerge.Create(schema, patch, now);
+        }
+
         if (merge.Status == MergeStatus.Invalid)
         {
             return new WriteOutcome(WriteStatus.Invalid, null, merge, null);
@@ -129,6 +136,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
 
     public async Task<WriteOutcome> UpdateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
+        using var span = EditSpan(tenant, schema.Name, id, "update", who);
         // Validation needs no lock; refuse bad input before taking the tenant's write lock.
         var errors = SmartMerge.Validate(schema, patch.Fields, creating: false);
         if (errors.Count > 0)
@@ -145,7 +153,12 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
                 return (new WriteOutcome(WriteStatus.NotFound, null, null, null), false);
             }
 
-            var merge = SmartMerge.Update(schema, Snapshot(row), patch);
+            MergeResult merge;
+            using (tracing.Start("entity.merge", tenant))
+            {
+                merge = SmartMerge.Update(schema, Snapshot(row), patch);
+            }
+
             switch (merge.Status)
             {
                 case MergeStatus.Invalid:
@@ -258,8 +271,10 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
 
         if (commit)
         {
+            using var span = tracing.Start("entity.commit", tenant);
+            span?.SetTag("rs.seq", seq);
             await tx.CommitAsync(ct);
-            feed.Committed(tenant, seq);
+            feed.Committed(tenant, seq); // its publication span is a child of this one
         }
         else
         {
@@ -268,6 +283,17 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         }
 
         return outcome;
+    }
+
+    /// <summary>The root of an edit's trace (under the API request's span, or alone for a backoffice edit): merge, commit, change feed, history, fan-out follow.</summary>
+    private System.Diagnostics.Activity? EditSpan(string tenant, string type, string id, string operation, WriteContext who)
+    {
+        var span = tracing.Start("entity.edit", tenant);
+        span?.SetTag(ProductTelemetry.EntityTypeTag, type);
+        span?.SetTag(ProductTelemetry.EntityIdTag, id);
+        span?.SetTag("rs.operation", operation);
+        span?.SetTag("rs.origin", who.Origin);
+        return span;
     }
 
     private static ChangeRow Change(string tenant, long seq, EntityRow row, string operation, IReadOnlyList<string> changed, IReadOnlyDictionary<string, JsonNode?> fields, IReadOnlyList<string> conflicts, WriteContext who, DateTimeOffset now)

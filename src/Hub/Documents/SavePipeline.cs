@@ -236,6 +236,7 @@ public sealed class SavePipeline(
     private async Task FinishFailedAsync(RealtimeSyncDb db, SaveJobRow job, string reason, CancellationToken ct)
     {
         DocumentsLog.JobFailed(log, job.Id, job.TenantId, job.DocumentId, reason);
+        DocumentMetrics.JobsFailed.Add(1);
         await db.SaveJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(
             s => s.SetProperty(j => j.State, "failed").SetProperty(j => j.LastError, reason).SetProperty(j => j.Owner, (string?)null).SetProperty(j => j.UpdatedAt, clock.GetUtcNow()), ct);
         await status.PublishAsync(job.TenantId, job.DocumentId, SaveStates.Failed, null, reason);

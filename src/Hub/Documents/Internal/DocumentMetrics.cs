@@ -13,6 +13,8 @@ internal static class DocumentMetrics
 
     public static readonly Counter<long> JobsCommitted = Meter.CreateCounter<long>("rs.save_jobs.committed", description: "Save jobs committed as a new version");
 
+    public static readonly Counter<long> JobsFailed = Meter.CreateCounter<long>("rs.save_jobs.failed", description: "Save jobs given up (their document no longer exists)");
+
     public static readonly Counter<long> UploadRetries = Meter.CreateCounter<long>("rs.save_jobs.retries", description: "Upload attempts that failed and will be retried");
 
     private static int pending;

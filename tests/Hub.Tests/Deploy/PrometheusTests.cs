@@ -17,6 +17,8 @@ namespace RealtimeSync.Hub.Tests.Deploy;
 /// deploy/prometheus (scrape config and alert rules) and deploy/grafana (the dashboard) against Debian's real
 /// prometheus scraping two real nodes (PostgreSQL, Redis, a private s3rver, the Document Server stand-in).
 /// </summary>
+// Alone in the process: another test's hosts would add their series to these nodes' product meter.
+[Collection(Metrics.MetricsCollection.Name)]
 public sealed class PrometheusTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);

@@ -9,6 +9,8 @@ using RealtimeSync.Testing;
 namespace RealtimeSync.Hub.Tests.DocumentSync;
 
 /// <summary>documents/sync is under the sync routes' rate limits (Sync:RateLimits), with the same budget.</summary>
+// Parses /metrics strictly: no other host may be alive in the process (each host's framework meters share their names).
+[Collection(MetricsCollection.Name)]
 public sealed class DocumentSyncRateLimitTests
 {
     [Fact]

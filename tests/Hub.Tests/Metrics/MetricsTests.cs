@@ -110,6 +110,36 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(before.Value("rs_hub_subscriptions", "kind=entities"), closed.Value("rs_hub_subscriptions", "kind=entities"));
     }
 
+
+    [Fact]
+    public async Task A_sync_client_lag_is_the_changes_it_still_has_to_fetch_after_its_last_page()
+    {
+        using var sync = Api("editor");
+        var client = $"lag-{Guid.NewGuid():N}"[..12];
+        sync.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            app.Services.GetRequiredService<TokenIssuer>().Issue("demo", client, ["editor"], TimeSpan.FromMinutes(10)));
+        using var editor = Api("editor");
+        for (var i = 0; i < 3; i++)
+        {
+            var created = await editor.PostAsync("/api/tenants/demo/entities/team", new StringContent(
+                $$$"""{"id": "{{{client}}}-{{{i}}}", "fields": {"name": "Lag {{{i}}}", "role": "Dev", "joinDate": "2022-01-10", "employeeId": "E-{{{client}}}-{{{i}}}"}}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // One change per page: the client is behind by everything after it.
+        var first = await sync.PostAsync("/api/sync/down", new StringContent($$"""{"clientId": "{{client}}", "limit": 1}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var cursor = JsonNode.Parse(await first.Content.ReadAsStringAsync())!["cursor"]!.GetValue<string>();
+        var behind = (await ScrapeAsync()).Value("rs_sync_client_lag", $"client={client}");
+        Assert.True(behind >= 3, $"lag after one page: {behind}");
+
+        var rest = await sync.PostAsync("/api/sync/down", new StringContent($$"""{"clientId": "{{client}}", "cursor": "{{cursor}}", "limit": 500}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, rest.StatusCode);
+        Assert.False(JsonNode.Parse(await rest.Content.ReadAsStringAsync())!["hasMore"]!.GetValue<bool>());
+        var caughtUp = await ScrapeAsync();
+        Assert.True(caughtUp.Has("rs_sync_client_lag", $"client={client}"));
+        Assert.Equal(0, caughtUp.Value("rs_sync_client_lag", $"client={client}"));
+    }
     [Fact]
     public async Task Every_instrument_of_the_product_meter_is_exported_with_escaped_labels_and_cumulative_histogram_buckets()
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +9,7 @@ using OpenTelemetry.Trace;
 using RealtimeSync.Admin.Services;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Telemetry;
+using RealtimeSync.Hub.Tests.Documents;
 using RealtimeSync.Testing;
 
 namespace RealtimeSync.Hub.Tests.Telemetry;
@@ -81,6 +83,29 @@ public sealed class TracingTests
             && l.Contains($"\"TraceId\":\"{traceId}\"", StringComparison.Ordinal));
     }
 
+
+    [Fact]
+    public async Task A_save_is_one_trace_from_the_callback_through_spool_upload_and_commit_to_the_push()
+    {
+        var exported = new List<Activity>();
+        await using var host = await DocumentsHost.StartAsync(services: s => s.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(exported)));
+        var doc = await host.UploadAsync(RandomNumberGenerator.GetBytes(8_000));
+        var (callback, key) = await host.SessionAsync(doc.Id);
+        Assert.Equal((200, "{\"error\":0}"), await host.DocumentServer.SendCallbackAsync(callback,
+            DocumentServerStandIn.Body(key, 2, host.DocumentServer.Serve(RandomNumberGenerator.GetBytes(9_000)), "2026-12-06T05:10:00Z"), Signing.BodyToken));
+        await host.WaitForVersionAsync(doc.Id, 2, TimeSpan.FromSeconds(30));
+
+        var spans = await TraceOfAsync(exported, s => s.OperationName == "document.callback" && Equals(s.GetTagItem(ProductTelemetry.DocumentIdTag), doc.Id), "document.push");
+        var byName = spans.GroupBy(s => s.OperationName).ToDictionary(g => g.Key, g => g.Last());
+        string[] order = ["document.callback", "document.spool", "document.save", "document.upload", "document.commit", "document.push"];
+        Assert.Equal(order, spans.Where(s => order.Contains(s.OperationName) && s.TraceId == byName["document.save"].TraceId)
+            .Select(s => s.OperationName).Distinct());
+        Assert.Equal(byName["document.callback"].SpanId, byName["document.spool"].ParentSpanId);
+        Assert.Equal(byName["document.spool"].SpanId, byName["document.save"].ParentSpanId); // the worker continues the callback's trace
+        Assert.All(["document.upload", "document.commit", "document.push"], name => Assert.Equal(byName["document.save"].SpanId, byName[name].ParentSpanId));
+        Assert.All(order, name => Assert.Equal("demo", byName[name].GetTagItem(ProductTelemetry.TenantTag)));
+        Assert.Equal(doc.Id, byName["document.save"].GetTagItem(ProductTelemetry.DocumentIdTag));
+    }
     /// <summary>Every exported span of the trace whose root matches, once its <paramref name="last"/> span was exported, in start order.</summary>
     private static async Task<List<Activity>> TraceOfAsync(List<Activity> exported, Func<Activity, bool> root, string last, Func<Activity, bool>? also = null)
     {

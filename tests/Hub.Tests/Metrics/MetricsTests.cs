@@ -63,6 +63,7 @@ public sealed class MetricsTests : IAsyncLifetime
             await subscriber.InvokeAsync("Subscribe", "demo/entities/team", null);
             var connected = await ScrapeAsync();
             Assert.Equal(before.Value("rs_hub_connections") + 1, connected.Value("rs_hub_connections"));
+            Assert.True(connected.Value("signalr_server_active_connections", "signalr_transport=web_sockets") >= 1); // SignalR's own meter
             Assert.Equal(before.Value("rs_hub_subscriptions", "kind=entities") + 1, connected.Value("rs_hub_subscriptions", "kind=entities"));
 
             using var editor = Api("editor");

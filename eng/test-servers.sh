@@ -11,7 +11,7 @@
 #     bash eng/test-servers.sh print-env   # print the exports of the running servers
 #     bash eng/test-servers.sh stop
 #
-# rs_servers_start installs what is missing (apt: postgresql, redis-server, chromium, nginx;
+# rs_servers_start installs what is missing (apt: postgresql, redis-server, chromium, nginx, prometheus;
 # npm ci in tests/node), starts the three servers on 127.0.0.1 on free ports, waits
 # until they answer, and exports:
 #     RS_TEST_POSTGRES       Npgsql connection string to the `postgres` database (superuser postgres, trust auth)
@@ -24,6 +24,8 @@
 #     RS_TEST_S3RVER_CMD     node command line of s3rver; append e.g. `-d DIR -p PORT -a 127.0.0.1 [-s]`
 #     RS_TEST_CHROMIUM       /usr/bin/chromium
 #     RS_TEST_NGINX          /usr/sbin/nginx (the test runs its own nginx processes; the Debian service is not used)
+#     RS_TEST_PROMETHEUS     /usr/bin/prometheus (Debian; the tests run their own processes, the service is not used)
+#     RS_TEST_PROMTOOL       /usr/bin/promtool
 #
 # Inputs (all optional): RS_TEST_RUN_DIR (state dir, default /tmp/rs-test-servers),
 # RS_TEST_PG_PORT / RS_TEST_REDIS_PORT / RS_TEST_S3_PORT (fixed ports instead of free ones).
@@ -72,6 +74,7 @@ _rs_install() {
   command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-server)
   [ -x /usr/bin/chromium ] || pkgs+=(chromium fonts-liberation)
   [ -x /usr/sbin/nginx ] || pkgs+=(nginx)
+  [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || pkgs+=(prometheus)
   if [ "${#pkgs[@]}" -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       _rs_err "missing packages (${pkgs[*]}) and not root: install them first"
@@ -106,6 +109,7 @@ _rs_install() {
   command -v redis-server >/dev/null 2>&1 || { _rs_err "redis-server not found after install"; return 1; }
   [ -x /usr/bin/chromium ] || { _rs_err "/usr/bin/chromium not found after install"; return 1; }
   [ -x /usr/sbin/nginx ] || { _rs_err "/usr/sbin/nginx not found after install"; return 1; }
+  [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || { _rs_err "prometheus/promtool not found after install"; return 1; }
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     _rs_err "OS user 'postgres' does not exist (should come with the postgresql package)"
     return 1
@@ -327,10 +331,13 @@ EOF
   export RS_TEST_S3RVER_CMD="$node --openssl-legacy-provider $RS_S3RVER_JS"
   export RS_TEST_CHROMIUM=/usr/bin/chromium
   export RS_TEST_NGINX=/usr/sbin/nginx
+  export RS_TEST_PROMETHEUS=/usr/bin/prometheus
+  export RS_TEST_PROMTOOL=/usr/bin/promtool
 
   local v
   for v in RS_TEST_POSTGRES RS_TEST_REDIS RS_TEST_REDIS_SERVER RS_TEST_S3_URL RS_TEST_S3_BUCKET \
-           RS_TEST_S3_ACCESS_KEY RS_TEST_S3_SECRET_KEY RS_TEST_S3RVER_CMD RS_TEST_CHROMIUM RS_TEST_NGINX; do
+           RS_TEST_S3_ACCESS_KEY RS_TEST_S3_SECRET_KEY RS_TEST_S3RVER_CMD RS_TEST_CHROMIUM RS_TEST_NGINX \
+           RS_TEST_PROMETHEUS RS_TEST_PROMTOOL; do
     printf 'export %s=%q\n' "$v" "${!v}"
   done >"$run/env.sh"
   _rs_log "all up in $(( ($(date +%s%N) - t0) / 1000000 )) ms (run dir $run)"

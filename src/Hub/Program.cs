@@ -10,7 +10,7 @@ using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Locking;
 using RealtimeSync.Hub.Infrastructure.Logging;
-using RealtimeSync.Hub.Infrastructure.Metrics;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Redis;
 using RealtimeSync.Hub.Infrastructure.Storage;
@@ -42,7 +42,7 @@ builder.AddStructuredLogging()
     .AddHealth()
     .AddConfigStore()
     .AddLocking()
-    .AddMetrics()
+    .AddTelemetry()
     .AddAuth()
     .AddRealtime()
     .AddRedisBackplane()

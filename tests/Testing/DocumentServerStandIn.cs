@@ -44,6 +44,9 @@ public sealed class DocumentServerStandIn : IAsyncDisposable
 
     public string Secret { get; }
 
+    /// <summary>What the Command Service's <c>version</c> command answers.</summary>
+    public const string Version = "8.2.1.38";
+
     /// <summary>Signing used for the callbacks the Command Service triggers.</summary>
     public Signing CommandSigning { get; set; } = Signing.BodyToken;
 
@@ -167,6 +170,11 @@ public sealed class DocumentServerStandIn : IAsyncDisposable
         if (!validated.IsValid)
         {
             return Results.Json(new { error = 6 }); // invalid token
+        }
+
+        if (body["c"]?.GetValue<string>() == "version")
+        {
+            return Results.Json(new { error = 0, version = Version });
         }
 
         var key = body["key"]?.GetValue<string>() ?? "";

@@ -18,13 +18,15 @@ public sealed class HubApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> settings;
     private readonly IDictionary<string, string?> commandLine;
+    private readonly Action<IServiceCollection>? services;
 
     /// <param name="commandLine">
     /// Passed as the node's command-line arguments (<c>--key=value</c>), which sit below the config store's source as
     /// environment variables do in production; <paramref name="settings"/> are layered over everything.
     /// </param>
-    public HubApp(IDictionary<string, string?>? settings = null, bool realServer = false, IDictionary<string, string?>? commandLine = null)
+    public HubApp(IDictionary<string, string?>? settings = null, bool realServer = false, IDictionary<string, string?>? commandLine = null, Action<IServiceCollection>? services = null)
     {
+        this.services = services;
         this.commandLine = commandLine ?? new Dictionary<string, string?>();
         DataPath = Path.Combine(Path.GetTempPath(), "rs-tests", Guid.NewGuid().ToString("N"));
         this.settings = new Dictionary<string, string?>
@@ -57,6 +59,11 @@ public sealed class HubApp : WebApplicationFactory<Program>
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureServices(services); // after Program.cs's registrations (e.g. an in-memory trace exporter)
         }
     }
 

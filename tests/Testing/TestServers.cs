@@ -25,6 +25,10 @@ public static class TestServers
 
     public static string Chromium => Require("RS_TEST_CHROMIUM", "Chromium");
 
+    public static string Prometheus => Require("RS_TEST_PROMETHEUS", "prometheus");
+
+    public static string Promtool => Require("RS_TEST_PROMTOOL", "promtool");
+
     public static Dictionary<string, string?> S3Settings() => new()
     {
         ["Storage:S3:ServiceUrl"] = S3Url,

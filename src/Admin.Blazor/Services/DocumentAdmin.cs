@@ -15,6 +15,12 @@ public interface IDocumentAdmin
     /// <summary>True when <c>OnlyOffice:DocumentServerUrl</c> is configured, so documents can be opened in an editor.</summary>
     bool EditorAvailable { get; }
 
+    /// <summary>
+    /// Whether Document Server answers the Command Service <c>version</c> command (the last background probe, or one made
+    /// now when there is none yet); null when no Document Server is configured.
+    /// </summary>
+    Task<AdminDocumentServerStatus?> DocumentServerStatusAsync(CancellationToken ct = default);
+
     /// <summary>The tenant's live documents.</summary>
     Task<IReadOnlyList<AdminDocument>> ListAsync(string tenant, CancellationToken ct = default);
 
@@ -76,6 +82,9 @@ public sealed record AdminDocumentDiagnostics(
 
 /// <param name="ApiScript">Document Server's <c>web-apps/apps/api/documents/api.js</c>.</param>
 /// <param name="ConfigJson">The editor config (<c>new DocsAPI.DocEditor(id, config)</c>), signed when a JWT secret is configured.</param>
+/// <summary>What the last Document Server probe found.</summary>
+public sealed record AdminDocumentServerStatus(bool Reachable, string? Version, string? Error, DateTimeOffset CheckedAt);
+
 public sealed record AdminEditorLaunch(Uri ApiScript, string ConfigJson);
 
 /// <summary>The file exceeds <c>Documents:MaxUploadBytes</c>.</summary>

@@ -13,7 +13,29 @@ public static class ConfigMetrics
     /// <summary>Writes by outcome (written, unchanged, invalid, versionconflict, unavailable).</summary>
     public static readonly Counter<long> Writes = Meter.CreateCounter<long>("rs.config.writes", description: "Config writes by outcome");
 
+    /// <summary>Reads from Redis (the version probe every refresh makes, and the full read after a change) by outcome.</summary>
+    public static readonly Histogram<double> ReadDuration = Meter.CreateHistogram<double>("rs.config.read.duration", unit: "ms",
+        description: "Config store reads from Redis by kind (version, values) and result (ok, error)",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] });
+
     private static readonly List<WeakReference<ConfigStore>> Stores = [];
+
+    internal static async Task<T> TimedReadAsync<T>(string kind, Func<Task<T>> read)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = "error";
+        try
+        {
+            var value = await read();
+            result = "ok";
+            return value;
+        }
+        finally
+        {
+            ReadDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+                new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("result", result));
+        }
+    }
 
     static ConfigMetrics()
     {

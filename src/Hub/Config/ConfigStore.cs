@@ -132,12 +132,12 @@ public sealed partial class ConfigStore
         try
         {
             var before = state;
-            if (!force && !before.Degraded && before.RedisValues is not null && await redis.VersionAsync() == before.RedisVersion)
+            if (!force && !before.Degraded && before.RedisValues is not null && await ConfigMetrics.TimedReadAsync("version", redis.VersionAsync) == before.RedisVersion)
             {
                 return true;
             }
 
-            var (version, values) = await redis.ReadAsync();
+            var (version, values) = await ConfigMetrics.TimedReadAsync("values", redis.ReadAsync);
             state = before with { RedisValues = values, RedisVersion = version, Degraded = false, Reason = null, Since = null };
             if (before.Degraded)
             {

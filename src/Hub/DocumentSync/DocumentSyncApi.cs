@@ -7,7 +7,10 @@ using RealtimeSync.Hub.Documents;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Storage;
+using RealtimeSync.Hub.Sync;
+using RealtimeSync.Hub.Sync.Internal;
 using RealtimeSync.Hub.Tenants;
+using RealtimeSync.Shared.Auth;
 using RealtimeSync.Shared.Sync;
 
 namespace RealtimeSync.Hub.DocumentSync;
@@ -43,6 +46,14 @@ public static class DocumentSyncApi
     public static async Task<IResult> SyncAsync(
         string tenant, string? cursor, string? limit, string? includeDeleted, HttpContext http, DocumentSyncReader reader, ILogger<DocumentSyncReader> log, CancellationToken ct)
     {
+        // The sync routes' limits (Sync:RateLimits), per client and per tenant: an offline client's document pages count
+        // against the same budget as its entity sync.
+        var client = http.User.FindFirst(SyncApi.ClientIdClaim)?.Value ?? http.User.FindFirst(ClaimNames.Subject)?.Value ?? "anonymous";
+        if (http.RequestServices.GetRequiredService<SyncRateLimits>().TryAcquire(tenant, client) is { } limited)
+        {
+            return SyncRateLimits.Refusal(http, limited);
+        }
+
         if (!DocumentSyncCursor.TryDecode(cursor, out var after))
         {
             return ApiProblem.Of(StatusCodes.Status400BadRequest, "Invalid cursor", "The cursor is not one this API issued; send the cursor of a previous page unchanged, or none for a full snapshot.", "cursor");

@@ -9,6 +9,7 @@ using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Http;
 using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Shared.Documents;
 
 namespace RealtimeSync.Hub.Documents;
@@ -36,6 +37,7 @@ public sealed class CallbackHandler(
     DocumentServerClient documentServer,
     SigningKeys keys,
     NodeInfo node,
+    Tracing tracing,
     TimeProvider clock,
     IOptionsMonitor<OnlyOfficeOptions> onlyOffice,
     ILogger<CallbackHandler> log)
@@ -71,6 +73,8 @@ public sealed class CallbackHandler(
 
     public async Task<CallbackAnswer> HandleAsync(string tenant, string documentId, OnlyOfficeCallbackBody body, string? headerToken, CancellationToken ct)
     {
+        using var span = tracing.Start("document.callback", tenant);
+        span?.SetTag(ProductTelemetry.DocumentIdTag, documentId);
         var settings = onlyOffice.CurrentValue;
         if (settings.JwtSecret.Length == 0)
         {
@@ -188,6 +192,9 @@ public sealed class CallbackHandler(
 
     private async Task<CallbackAnswer> SpoolAsync(string tenant, string documentId, DocumentRow document, string key, int cbStatus, string? lastSave, string idempotency, string url, CancellationToken ct)
     {
+        using var span = tracing.Start("document.spool", tenant);
+        span?.SetTag(ProductTelemetry.DocumentIdTag, documentId);
+        span?.SetTag("rs.callback.status", cbStatus);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var source) || !documentServer.IsDocumentServerUrl(source))
         {
             await RecordAsync(tenant, documentId, key, cbStatus, lastSave, "rejected", "url outside the Document Server origin", ct);
@@ -215,11 +222,12 @@ public sealed class CallbackHandler(
             TenantId = tenant, DocumentId = documentId, DocKey = key, CbStatus = cbStatus, LastSave = lastSave, Outcome = "spooled",
             Detail = $"{file.Size} bytes", ReceivedAt = now,
         });
-        db.SaveJobs.Add(new SaveJobRow
+        var job = new SaveJobRow
         {
             TenantId = tenant, DocumentId = documentId, DocKey = key, CbStatus = cbStatus, LastSave = idempotency, State = "pending",
             NodeId = node.NodeId, SpoolFile = file.Name, Size = file.Size, Md5 = file.Md5, Sha256 = file.Sha256, CreatedAt = now, UpdatedAt = now,
-        });
+        };
+        db.SaveJobs.Add(job);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -252,7 +260,7 @@ public sealed class CallbackHandler(
         }
 
         await status.PublishAsync(tenant, documentId, SaveStates.Saving, document.CurrentVersion);
-        pipeline.Signal();
+        pipeline.Signal(job.Id, span?.Context ?? default);
         return CallbackAnswer.Ok;
     }
 

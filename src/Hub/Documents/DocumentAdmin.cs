@@ -14,7 +14,8 @@ public sealed class DocumentAdmin(
     IServiceScopeFactory scopes,
     ChannelPublisher publisher,
     IOptionsMonitor<DocumentsOptions> documents,
-    IOptionsMonitor<OnlyOfficeOptions> onlyOffice) : IDocumentAdmin
+    IOptionsMonitor<OnlyOfficeOptions> onlyOffice,
+    DocumentServerProbe probe) : IDocumentAdmin
 {
     /// <summary>Where Document Server serves the editor's script (the same path on every installation).</summary>
     public const string ApiScriptPath = "web-apps/apps/api/documents/api.js";
@@ -22,6 +23,12 @@ public sealed class DocumentAdmin(
     public long MaxUploadBytes => documents.CurrentValue.MaxUploadBytes;
 
     public bool EditorAvailable => onlyOffice.CurrentValue.DocumentServer is not null;
+
+    public async Task<AdminDocumentServerStatus?> DocumentServerStatusAsync(CancellationToken ct = default)
+    {
+        var status = probe.Last ?? await probe.CheckAsync(ct);
+        return status is null ? null : new AdminDocumentServerStatus(status.Reachable, status.Version, status.Error, status.CheckedAt);
+    }
 
     public async Task<IReadOnlyList<AdminDocument>> ListAsync(string tenant, CancellationToken ct = default)
     {

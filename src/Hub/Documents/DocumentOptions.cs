@@ -56,6 +56,9 @@ public sealed class OnlyOfficeOptions
     /// <summary>Public base URL Document Server uses to reach this hub (callbacks, file links). Empty: the request's own base URL.</summary>
     public string CallbackBaseUrl { get; set; } = "";
 
+    /// <summary>How often the background probe sends Document Server the <c>version</c> command (the <c>rs_documentserver_up</c> gauge).</summary>
+    public int ProbeIntervalSeconds { get; set; } = 30;
+
     /// <summary>Command Service path under <see cref="DocumentServerUrl"/>.</summary>
     public string CommandPath { get; set; } = "coauthoring/CommandService.ashx";
 

@@ -14,9 +14,31 @@ public sealed class DocumentServerClient(IHttpClientFactory http, IOptionsMonito
     /// <summary>Command Service <c>forcesave</c>: 0 = accepted (a status-6 callback follows), 4 = nothing to save, other = error.</summary>
     public async Task<int> ForceSaveAsync(string key, CancellationToken ct)
     {
+        var answer = await CommandAsync(new JsonObject { ["c"] = "forcesave", ["key"] = key }, ct);
+        return answer?["error"] is JsonValue error && error.TryGetValue<int>(out var code) ? code : -1;
+    }
+
+    /// <summary>
+    /// Command Service <c>version</c>, signed like every command: Document Server's version when it answers with error 0.
+    /// Throws <see cref="HttpRequestException"/> when it cannot be reached, <see cref="InvalidOperationException"/> when
+    /// it refuses the command (error 6: the JWT secret differs).
+    /// </summary>
+    public async Task<string> VersionAsync(CancellationToken ct)
+    {
+        var answer = await CommandAsync(new JsonObject { ["c"] = "version" }, ct);
+        var code = answer?["error"] is JsonValue error && error.TryGetValue<int>(out var c) ? c : -1;
+        if (code != 0)
+        {
+            throw new InvalidOperationException(code == 6 ? "Document Server refused the command's token (error 6): OnlyOffice:JwtSecret differs from its secret." : $"Document Server answered the version command with error {code}.");
+        }
+
+        return answer?["version"]?.GetValue<string>() ?? "unknown";
+    }
+
+    private async Task<JsonObject?> CommandAsync(JsonObject body, CancellationToken ct)
+    {
         var settings = options.CurrentValue;
         var server = settings.DocumentServer ?? throw new InvalidOperationException("OnlyOffice:DocumentServerUrl is not configured.");
-        var body = new JsonObject { ["c"] = "forcesave", ["key"] = key };
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server, settings.CommandPath));
         if (settings.JwtSecret.Length > 0)
         {
@@ -39,8 +61,7 @@ public sealed class DocumentServerClient(IHttpClientFactory http, IOptionsMonito
         request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
         using var response = await http.CreateClient(HttpClientName).SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
-        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct)) as JsonObject;
-        return answer?["error"] is JsonValue error && error.TryGetValue<int>(out var code) ? code : -1;
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(ct)) as JsonObject;
     }
 
     /// <summary>True when <paramref name="url"/> is on the configured Document Server's origin (scheme, host, port).</summary>

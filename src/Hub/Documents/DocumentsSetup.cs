@@ -1,3 +1,5 @@
+using RealtimeSync.Hub.Infrastructure.Health;
+
 namespace RealtimeSync.Hub.Documents;
 
 public static class DocumentsSetup
@@ -11,6 +13,9 @@ public static class DocumentsSetup
         builder.Services.AddSingleton<SaveSpool>();
         builder.Services.AddSingleton<SaveStatusPublisher>();
         builder.Services.AddSingleton<DocumentServerClient>();
+        builder.Services.AddSingleton<DocumentServerProbe>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<DocumentServerProbe>());
+        builder.Services.AddHealthChecks().AddCheck<DocumentServerProbe>("documentServer", tags: [HealthSetup.ReadyTag], timeout: TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<SavePipeline>();
         builder.Services.AddHostedService<SaveWorker>();
         builder.Services.AddScoped<DocumentStore>();

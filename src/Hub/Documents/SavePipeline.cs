@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -7,6 +9,7 @@ using RealtimeSync.Hub.Documents.Internal;
 using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Storage;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Shared.Documents;
 
 namespace RealtimeSync.Hub.Documents;
@@ -23,6 +26,7 @@ public sealed class SavePipeline(
     SaveSpool spool,
     SaveStatusPublisher status,
     NodeInfo node,
+    Tracing tracing,
     TimeProvider clock,
     IOptionsMonitor<DocumentsOptions> options,
     ILogger<SavePipeline> log)
@@ -33,7 +37,27 @@ public sealed class SavePipeline(
     private readonly object pipelineGate = new();
     private (DocumentsOptions Options, ResiliencePipeline Pipeline)? built;
 
-    /// <summary>Asks the worker for a pass now (a job was just spooled).</summary>
+    // The trace of the callback that spooled a job, so the worker's save continues it (same node only: a job
+    // picked up by another node, or after a restart, starts its own trace). Bounded: cleared when it grows.
+    private readonly ConcurrentDictionary<long, ActivityContext> callbackTraces = new();
+
+    /// <summary>Asks the worker for a pass now: a job was just spooled by the callback whose span is <paramref name="trace"/>.</summary>
+    public void Signal(long jobId, ActivityContext trace)
+    {
+        if (trace != default)
+        {
+            if (callbackTraces.Count > 10_000)
+            {
+                callbackTraces.Clear();
+            }
+
+            callbackTraces[jobId] = trace;
+        }
+
+        Signal();
+    }
+
+    /// <summary>Asks the worker for a pass now.</summary>
     public void Signal()
     {
         if (wake.CurrentCount == 0)
@@ -59,7 +83,9 @@ public sealed class SavePipeline(
         }
 
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        DocumentMetrics.Pending = pending.Count(j => spool.Exists(j.SpoolFile));
+        var mine = pending.Where(j => spool.Exists(j.SpoolFile)).ToList();
+        DocumentMetrics.Pending = mine.Count;
+        DocumentMetrics.OldestPendingAgeSeconds = mine.Count == 0 ? 0 : (clock.GetUtcNow() - mine.Min(j => j.CreatedAt)).TotalSeconds;
         var heads = pending.GroupBy(j => (j.TenantId, j.DocumentId)).Select(g => g.First())
             .Where(j => j.NextAttemptMs <= now && j.LeaseUntilMs < now && spool.Exists(j.SpoolFile)).ToList();
         var done = 0;
@@ -104,6 +130,10 @@ public sealed class SavePipeline(
     /// <summary>Claims, stores and commits one job. True when it was committed (or found already finished).</summary>
     private async Task<bool> ProcessAsync(SaveJobRow job, CancellationToken ct)
     {
+        callbackTraces.TryRemove(job.Id, out var callback);
+        using var span = tracing.Start("document.save", job.TenantId, ActivityKind.Internal, callback);
+        span?.SetTag(ProductTelemetry.DocumentIdTag, job.DocumentId);
+        span?.SetTag("rs.save_job.id", job.Id);
         var settings = options.CurrentValue;
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
@@ -127,6 +157,7 @@ public sealed class SavePipeline(
         var attempt = job.Attempts + 1;
         try
         {
+            using var upload = tracing.Start("document.upload", job.TenantId);
             var context = ResilienceContextPool.Shared.Get(ct);
             context.Properties.Set(JobKey, job);
             try
@@ -159,9 +190,14 @@ public sealed class SavePipeline(
         }
 
         var store = scope.ServiceProvider.GetRequiredService<DocumentStore>();
-        var version = await store.CommitVersionAsync(
-            job.TenantId, job.DocumentId, blobKey, job.Size, job.Md5, job.Sha256, $"callback-{job.CbStatus}", "onlyoffice",
-            rotateKey: job.CbStatus == 2, endSession: job.CbStatus is 2 or 3, job.Id, ct);
+        int? version;
+        using (tracing.Start("document.commit", job.TenantId))
+        {
+            version = await store.CommitVersionAsync(
+                job.TenantId, job.DocumentId, blobKey, job.Size, job.Md5, job.Sha256, $"callback-{job.CbStatus}", "onlyoffice",
+                rotateKey: job.CbStatus == 2, endSession: job.CbStatus is 2 or 3, job.Id, ct);
+        }
+
         spool.Delete(job.SpoolFile);
         if (version is null)
         {
@@ -172,7 +208,11 @@ public sealed class SavePipeline(
         DocumentMetrics.JobsCommitted.Add(1, new KeyValuePair<string, object?>("status", job.CbStatus));
         DocumentMetrics.SaveDuration.Record(elapsed);
         DocumentsLog.JobCommitted(log, job.Id, job.TenantId, job.DocumentId, version.Value, elapsed);
-        await status.PublishAsync(job.TenantId, job.DocumentId, SaveStates.Saved, version);
+        using (tracing.Start("document.push", job.TenantId))
+        {
+            await status.PublishAsync(job.TenantId, job.DocumentId, SaveStates.Saved, version);
+        }
+
         return true;
     }
 
@@ -196,6 +236,7 @@ public sealed class SavePipeline(
     private async Task FinishFailedAsync(RealtimeSyncDb db, SaveJobRow job, string reason, CancellationToken ct)
     {
         DocumentsLog.JobFailed(log, job.Id, job.TenantId, job.DocumentId, reason);
+        DocumentMetrics.JobsFailed.Add(1);
         await db.SaveJobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(
             s => s.SetProperty(j => j.State, "failed").SetProperty(j => j.LastError, reason).SetProperty(j => j.Owner, (string?)null).SetProperty(j => j.UpdatedAt, clock.GetUtcNow()), ct);
         await status.PublishAsync(job.TenantId, job.DocumentId, SaveStates.Failed, null, reason);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Entities;
 using RealtimeSync.Shared.Realtime;
@@ -13,7 +14,7 @@ namespace RealtimeSync.Hub.Entities;
 /// (seq greater than what it published, up to N) and publishes, so two writers whose post-commit code
 /// runs in the opposite order still push in commit order, and a push is never made for a rolled-back write.
 /// </summary>
-public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServiceProvider services, ILogger<EntityChangeFeed> log) : IHostedService
+public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServiceProvider services, Tracing tracing, ILogger<EntityChangeFeed> log) : IHostedService
 {
     private readonly ConcurrentDictionary<string, TenantFeed> tenants = new(StringComparer.Ordinal);
     private volatile bool started;
@@ -65,6 +66,9 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
     private async Task PumpAsync(string tenant, long upTo)
     {
         var feed = tenants.GetOrAdd(tenant, _ => new TenantFeed(0));
+        // A child of the commit that signalled it (the execution context flows into this fire-and-forget task).
+        using var span = tracing.Start("changefeed.publish", tenant);
+        span?.SetTag("rs.seq", upTo);
         await feed.Gate.WaitAsync();
         try
         {

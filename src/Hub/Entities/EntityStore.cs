@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using RealtimeSync.Hub.Infrastructure.Persistence;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Shared.Entities;
 
 namespace RealtimeSync.Hub.Entities;
@@ -36,7 +37,7 @@ public sealed record WriteOutcome(WriteStatus Status, EntityDto? Entity, MergeRe
 /// the tenant's sequence at the last instant before commit (sequence numbers commit in order, see
 /// <see cref="TenantSequence"/>). Committed changes are handed to <see cref="EntityChangeFeed"/>.
 /// </summary>
-public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate)
+public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate, Tracing tracing)
 {
     public async Task<EntityDto?> GetAsync(string tenant, string type, string id, CancellationToken ct = default)
     {
@@ -92,8 +93,16 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
 
     public async Task<WriteOutcome> CreateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
+        using var span = EditSpan(tenant, schema.Name, id, "create", who);
         var now = clock.GetUtcNow();
-        if (EntityWrites.Precheck(schema, patch, creating: true, now, out var merge) is { } invalid)
+        MergeResult? merge;
+        WriteOutcome? invalid;
+        using (tracing.Start("entity.merge", tenant))
+        {
+            invalid = EntityWrites.Precheck(schema, patch, creating: true, now, out merge);
+        }
+
+        if (invalid is not null)
         {
             return invalid;
         }
@@ -104,6 +113,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
 
     public async Task<WriteOutcome> UpdateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
+        using var span = EditSpan(tenant, schema.Name, id, "update", who);
         // Validation needs no lock; refuse bad input before taking any.
         if (EntityWrites.Precheck(schema, patch, creating: false, clock.GetUtcNow(), out _) is { } invalid)
         {
@@ -111,15 +121,24 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         }
 
         var outcome = await InTenantTransactionAsync(tenant, async () =>
-            EntityWrites.Update(tenant, schema, patch, await LockAsync(tenant, schema.Name, id, ct), who, clock.GetUtcNow()), ct, beforeCommit);
+        {
+            var row = await LockAsync(tenant, schema.Name, id, ct);
+            using (tracing.Start("entity.merge", tenant))
+            {
+                return EntityWrites.Update(tenant, schema, patch, row, who, clock.GetUtcNow());
+            }
+        }, ct, beforeCommit);
         EntityMetrics.Conflicts(schema, outcome);
         return outcome;
     }
 
     /// <summary>Soft delete; with <paramref name="baseVersion"/>, refused as a conflict when the entity changed since.</summary>
-    public async Task<WriteOutcome> DeleteAsync(string tenant, string type, string id, long? baseVersion, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null) =>
-        await InTenantTransactionAsync(tenant, async () =>
+    public async Task<WriteOutcome> DeleteAsync(string tenant, string type, string id, long? baseVersion, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
+    {
+        using var span = EditSpan(tenant, type, id, "delete", who);
+        return await InTenantTransactionAsync(tenant, async () =>
             EntityWrites.Delete(tenant, baseVersion, await LockAsync(tenant, type, id, ct), who, clock.GetUtcNow()), ct, beforeCommit);
+    }
 
     /// <summary>Changes after <paramref name="afterSeq"/>, in sequence order, optionally of one type.</summary>
     public async Task<(IReadOnlyList<ChangeDto> Changes, bool HasMore)> ChangesAsync(string tenant, long afterSeq, int limit, string? type, CancellationToken ct = default)
@@ -213,8 +232,13 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
                 }
 
                 await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
-                feed.Committed(tenant, seq);
+                using (var commit = tracing.Start("entity.commit", tenant))
+                {
+                    commit?.SetTag("rs.seq", seq);
+                    await tx.CommitAsync(ct);
+                    feed.Committed(tenant, seq); // its publication span is a child of this one
+                }
+
                 return outcome;
             }
             finally
@@ -222,6 +246,17 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
                 db.ChangeTracker.Clear();
             }
         }
+    }
+
+    /// <summary>The root of an edit's trace (under the API request's span, or alone for a backoffice edit): merge, commit, change feed, history, fan-out follow.</summary>
+    private System.Diagnostics.Activity? EditSpan(string tenant, string type, string id, string operation, WriteContext who)
+    {
+        var span = tracing.Start("entity.edit", tenant);
+        span?.SetTag(ProductTelemetry.EntityTypeTag, type);
+        span?.SetTag(ProductTelemetry.EntityIdTag, id);
+        span?.SetTag("rs.operation", operation);
+        span?.SetTag("rs.origin", who.Origin);
+        return span;
     }
 
     /// <summary>The entity's row, tracked; on PostgreSQL locked until the transaction ends (SQLite has one writer).</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Shared.Realtime;
 
 namespace RealtimeSync.Hub.Realtime;
@@ -10,7 +11,7 @@ namespace RealtimeSync.Hub.Realtime;
 /// A history with a cross-node fan-out (Redis) delivers through it, to this node as well, so all nodes see
 /// one order; otherwise (in-process history, or Redis unreachable) this node delivers to its own subscribers.
 /// </summary>
-public sealed class ChannelPublisher(IChannelHistory history, ChannelFanOut fanOut)
+public sealed class ChannelPublisher(IChannelHistory history, ChannelFanOut fanOut, Tracing tracing)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> gates = new(StringComparer.Ordinal);
     private long publications;
@@ -28,7 +29,14 @@ public sealed class ChannelPublisher(IChannelHistory history, ChannelFanOut fanO
         await gate.WaitAsync(ct);
         try
         {
-            var appended = await history.AppendAsync(channel, type, payload, source, ct);
+            Appended? appended;
+            using (var span = tracing.Start("history.append", TenantOf(channel)))
+            {
+                span?.SetTag(ProductTelemetry.ChannelTag, channel);
+                appended = await history.AppendAsync(channel, type, payload, source, ct);
+                span?.SetTag("rs.offset", appended?.Publication.Offset);
+            }
+
             if (appended is null)
             {
                 return null;
@@ -38,6 +46,8 @@ public sealed class ChannelPublisher(IChannelHistory history, ChannelFanOut fanO
             RealtimeMetrics.Publications.Add(1, RealtimeMetrics.KindTag(channel));
             if (!appended.DeliveredByHistory)
             {
+                using var span = tracing.Start("fanout.deliver", TenantOf(channel));
+                span?.SetTag(ProductTelemetry.ChannelTag, channel);
                 await fanOut.DeliverAsync(appended.Publication);
             }
 
@@ -48,6 +58,9 @@ public sealed class ChannelPublisher(IChannelHistory history, ChannelFanOut fanO
             gate.Release();
         }
     }
+
+    /// <summary>Channels are <c>tenant/kind/key</c>.</summary>
+    private static string TenantOf(string channel) => channel.IndexOf('/') is > 0 and var slash ? channel[..slash] : channel;
 
     /// <summary>In-process subscription (the admin's circuits). Dispose to stop.</summary>
     public IDisposable Listen(string channel, Func<Publication, Task> listener) => fanOut.Listen(channel, listener);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Claims;
 using System.Text.Json.Nodes;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Http;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Hub.Sync.Internal;
 using RealtimeSync.Shared.Auth;
 using RealtimeSync.Shared.Sync;
@@ -229,9 +231,14 @@ public static class SyncApi
     {
         var services = http.RequestServices;
         var log = services.GetRequiredService<ILogger<SyncService>>();
+        // One span per batch: sync/up's entity writes (merge, commit, publication) are its children.
+        using var span = services.GetRequiredService<Tracing>().Start("sync." + audit.Direction, http.User.FindFirst(ClaimNames.Tenant)?.Value, ActivityKind.Internal);
+        span?.SetTag(ProductTelemetry.ClientIdTag, audit.ClientId);
         try
         {
-            return await handler();
+            var result = await handler();
+            span?.SetTag("rs.sync.status", audit.Status);
+            return result;
         }
         catch (Exception e)
         {
@@ -278,10 +285,7 @@ public static class SyncApi
             audit.Status = "rate-limited";
             audit.Error = $"rate limit of the {limited.Scope}";
             SyncLog.RateLimited(http.RequestServices.GetRequiredService<ILogger<SyncService>>(), audit.Direction, identity, tenant, limited.Scope);
-            var seconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds));
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return ApiProblem.Of(StatusCodes.Status429TooManyRequests, "Too many sync requests",
-                $"The {limited.Scope}'s sync rate limit is reached; retry after {seconds} s.", limited.Scope == "tenant" ? "tenant" : "clientId");
+            return SyncRateLimits.Refusal(http, limited);
         }
 
         return null;

@@ -84,6 +84,7 @@ public sealed partial class SyncService(
         }
 
         SyncMetrics.Sent(changes.Count);
+        SyncMetrics.ClientLag(clientId, more ? await LatestSeqAsync(tenant, ct) - cursorSeq : 0);
         return new SyncDownResponse(changes, ChangeCursor.Encode(cursorSeq), more);
     }
 

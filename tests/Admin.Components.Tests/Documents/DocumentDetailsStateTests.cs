@@ -26,6 +26,8 @@ public sealed class DocumentDetailsStateTests
 
         public bool EditorAvailable => true;
 
+        public Task<AdminDocumentServerStatus?> DocumentServerStatusAsync(CancellationToken ct = default) => throw new NotSupportedException();
+
         public Task<IReadOnlyList<AdminDocument>> ListAsync(string tenant, CancellationToken ct = default) => throw new NotSupportedException();
 
         public Task<AdminDocument?> GetAsync(string tenant, string id, CancellationToken ct = default) =>

@@ -42,6 +42,18 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task The_list_says_document_server_answers_the_version_command_with_its_version()
+    {
+        var (context, page, errors) = await fixture.SignedInPageAsync(DocumentsPageFixture.Editor, "/documents");
+        await using var _ = context;
+        var status = page.Locator("[data-testid=document-server]");
+        await Assertions.Expect(status).ToHaveAttributeAsync("data-reachable", "true");
+        await Assertions.Expect(status).ToContainTextAsync($"Document Server {DocumentServerStandIn.Version} answers");
+        Assert.Contains(fixture.DocumentServer.Commands, c => c["c"]?.GetValue<string>() == "version");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task A_file_over_the_upload_limit_or_an_empty_one_is_refused_with_the_reason_and_nothing_is_stored()
     {
         var (context, page, _) = await fixture.SignedInPageAsync(DocumentsPageFixture.Editor, "/documents");

@@ -215,7 +215,7 @@ public sealed class DocumentSaveTests(DocumentsHostFixture fixture) : IClassFixt
         Assert.Equal("false", latest.Headers.GetValues("X-Document-Unsaved-Edits").Single());
         Assert.Equal(key, (await Host.GetAsync(doc.Id)).Key);
         Assert.Contains("forcesave-requested", Host.States(doc.Id));
-        var command = Host.DocumentServer.Commands.Last(c => c["key"]!.GetValue<string>() == key);
+        var command = Host.DocumentServer.Commands.Last(c => c["key"]?.GetValue<string>() == key); // the readiness probe sends keyless version commands too
         Assert.Equal("forcesave", command["c"]!.GetValue<string>());
 
         // Nothing new to save: Document Server answers error 4, which is benign.

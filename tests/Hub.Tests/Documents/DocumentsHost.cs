@@ -39,7 +39,7 @@ public sealed class DocumentsHost : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<DocumentsHost> StartAsync(Dictionary<string, string?>? extra = null, bool s3 = true, bool signed = true)
+    public static async Task<DocumentsHost> StartAsync(Dictionary<string, string?>? extra = null, bool s3 = true, bool signed = true, Action<IServiceCollection>? services = null)
     {
         var documentServer = await DocumentServerStandIn.StartAsync($"onlyoffice-test-secret-{Guid.NewGuid():N}");
         var settings = s3 ? TestServers.S3Settings() : [];
@@ -52,7 +52,7 @@ public sealed class DocumentsHost : IAsyncDisposable
             settings[key] = value;
         }
 
-        return new DocumentsHost(documentServer, new HubApp(settings, realServer: true));
+        return new DocumentsHost(documentServer, new HubApp(settings, realServer: true, services: services));
     }
 
     public string Token(string subject, string role, string tenant = Tenant) =>

@@ -48,6 +48,46 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task Readiness_reports_whether_document_server_answers_the_signed_version_command()
+    {
+        var standIn = await DocumentServerStandIn.StartAsync("health-document-server-secret-0123456789abcdef");
+        await using var app = new HubApp(new Dictionary<string, string?>
+        {
+            ["OnlyOffice:DocumentServerUrl"] = standIn.Address.ToString(),
+            ["OnlyOffice:JwtSecret"] = standIn.Secret,
+        });
+        using var client = app.CreateClient();
+
+        var up = await ReadyChecksAsync(client);
+        Assert.Equal(HttpStatusCode.OK, up.Status);
+        Assert.Equal("Healthy", up.Checks.GetProperty("documentServer").GetProperty("status").GetString());
+        Assert.Equal(DocumentServerStandIn.Version, up.Checks.GetProperty("documentServer").GetProperty("data").GetProperty("version").GetString());
+        Assert.Contains(standIn.Commands, c => c["c"]?.GetValue<string>() == "version" && c["token"] is not null); // signed: the stand-in checks it
+
+        await standIn.DisposeAsync();
+        var down = await ReadyChecksAsync(client);
+        // Degraded, not Unhealthy: the node still serves everything but editing, so it stays in the load balancer.
+        Assert.Equal(HttpStatusCode.OK, down.Status);
+        Assert.Equal("Degraded", down.Checks.GetProperty("documentServer").GetProperty("status").GetString());
+        Assert.Contains("unreachable", down.Checks.GetProperty("documentServer").GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_document_server_url_readiness_does_not_probe_one()
+    {
+        await using var app = new HubApp();
+        using var client = app.CreateClient();
+        var ready = await ReadyChecksAsync(client);
+        Assert.Equal("not configured", ready.Checks.GetProperty("documentServer").GetProperty("description").GetString());
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Checks)> ReadyChecksAsync(HttpClient client)
+    {
+        var response = await client.GetAsync("/health/ready");
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, body.RootElement.GetProperty("checks").Clone());
+    }
+    [Fact]
     public async Task Readiness_follows_redis_going_down_and_coming_back()
     {
         var port = TestServers.FreePort();

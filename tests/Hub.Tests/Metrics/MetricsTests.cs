@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeSync.Hub.Infrastructure.Auth;
-using RealtimeSync.Hub.Infrastructure.Metrics;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Hub.Tests.Config;
 using RealtimeSync.Testing;
 
@@ -53,8 +53,6 @@ public sealed class MetricsTests : IAsyncLifetime
     public async Task Metrics_parse_as_prometheus_text_and_counters_move_with_the_matching_actions()
     {
         var before = await ScrapeAsync();
-        Assert.Equal("counter", before.Types["rs_publications_total"]);
-        Assert.Equal("gauge", before.Types["rs_hub_connections"]);
         Assert.Equal(1, before.Value("rs_lock_owned", "job=presence-cleanup")); // embedded: this node holds every singleton job
         Assert.Equal(0, before.Value("rs_config_degraded", "mode=file"));
 
@@ -65,6 +63,7 @@ public sealed class MetricsTests : IAsyncLifetime
             await subscriber.InvokeAsync("Subscribe", "demo/entities/team", null);
             var connected = await ScrapeAsync();
             Assert.Equal(before.Value("rs_hub_connections") + 1, connected.Value("rs_hub_connections"));
+            Assert.True(connected.Value("signalr_server_active_connections", "signalr_transport=web_sockets") >= 1); // SignalR's own meter
             Assert.Equal(before.Value("rs_hub_subscriptions", "kind=entities") + 1, connected.Value("rs_hub_subscriptions", "kind=entities"));
 
             using var editor = Api("editor");
@@ -86,6 +85,9 @@ public sealed class MetricsTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
 
             var after = await ScrapeAsync();
+            // OpenTelemetry exports a series once it has a measurement (the home-made exporter declared every family at start).
+            Assert.Equal("counter", after.Types["rs_publications_total"]);
+            Assert.Equal("gauge", after.Types["rs_hub_connections"]);
             Assert.Equal(before.Value("rs_publications_total", "kind=entities") + 1, after.Value("rs_publications_total", "kind=entities"));
             Assert.Equal(before.Value("rs_deliveries_total", "kind=entities") + 1, after.Value("rs_deliveries_total", "kind=entities"));
             Assert.Equal(before.Value("rs_entities_merge_conflicts_total", "policy=Reject") + 1, after.Value("rs_entities_merge_conflicts_total", "policy=Reject"));
@@ -109,11 +111,40 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(before.Value("rs_hub_subscriptions", "kind=entities"), closed.Value("rs_hub_subscriptions", "kind=entities"));
     }
 
+
     [Fact]
-    public void Every_instrument_of_the_product_meter_is_exported_with_escaped_labels_and_cumulative_histogram_buckets()
+    public async Task A_sync_client_lag_is_the_changes_it_still_has_to_fetch_after_its_last_page()
     {
-        using var exporter = new PrometheusExporter();
-        using var meter = new Meter(PrometheusExporter.MeterName);
+        using var sync = Api("editor");
+        var client = $"lag-{Guid.NewGuid():N}"[..12];
+        sync.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            app.Services.GetRequiredService<TokenIssuer>().Issue("demo", client, ["editor"], TimeSpan.FromMinutes(10)));
+        using var editor = Api("editor");
+        for (var i = 0; i < 3; i++)
+        {
+            var created = await editor.PostAsync("/api/tenants/demo/entities/team", new StringContent(
+                $$$"""{"id": "{{{client}}}-{{{i}}}", "fields": {"name": "Lag {{{i}}}", "role": "Dev", "joinDate": "2022-01-10", "employeeId": "E-{{{client}}}-{{{i}}}"}}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // One change per page: the client is behind by everything after it.
+        var first = await sync.PostAsync("/api/sync/down", new StringContent($$"""{"clientId": "{{client}}", "limit": 1}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var cursor = JsonNode.Parse(await first.Content.ReadAsStringAsync())!["cursor"]!.GetValue<string>();
+        var behind = (await ScrapeAsync()).Value("rs_sync_client_lag", $"client={client}");
+        Assert.True(behind >= 3, $"lag after one page: {behind}");
+
+        var rest = await sync.PostAsync("/api/sync/down", new StringContent($$"""{"clientId": "{{client}}", "cursor": "{{cursor}}", "limit": 500}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, rest.StatusCode);
+        Assert.False(JsonNode.Parse(await rest.Content.ReadAsStringAsync())!["hasMore"]!.GetValue<bool>());
+        var caughtUp = await ScrapeAsync();
+        Assert.True(caughtUp.Has("rs_sync_client_lag", $"client={client}"));
+        Assert.Equal(0, caughtUp.Value("rs_sync_client_lag", $"client={client}"));
+    }
+    [Fact]
+    public async Task Every_instrument_of_the_product_meter_is_exported_with_escaped_labels_and_cumulative_histogram_buckets()
+    {
+        using var meter = new Meter(ProductTelemetry.MeterName);
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var counter = meter.CreateCounter<long>($"rs.test_{suffix}.jobs", description: "line one\nline two \\ end");
         var histogram = meter.CreateHistogram<double>($"rs.test_{suffix}.duration", unit: "ms");
@@ -132,23 +163,38 @@ public sealed class MetricsTests : IAsyncLifetime
         gauge.Add(5);
         gauge.Add(-2);
 
-        var text = exporter.Render();
+        using var client = app.CreateClient();
+        var text = await client.GetStringAsync("/metrics");
         var parsed = PrometheusText.Parse(text);
 
         Assert.Equal(5, parsed.Value($"rs_test_{suffix}_jobs_total", "state=say \"hi\"\nback\\slash"));
         Assert.Equal(1, parsed.Value($"rs_test_{suffix}_jobs_total", "state=plain", "tier=2"));
         Assert.Contains("""state="say \"hi\"\nback\\slash""", text);
         Assert.Contains($"# HELP rs_test_{suffix}_jobs_total line one\\nline two \\\\ end", text);
-        Assert.Equal("histogram", parsed.Types[$"rs_test_{suffix}_duration"]);
-        Assert.Equal(1, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=1"));
-        Assert.Equal(2, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=5"));
-        Assert.Equal(4, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=10"));
-        Assert.Equal(5, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=10000"));
-        Assert.Equal(6, parsed.Value($"rs_test_{suffix}_duration_bucket", "direction=up", "le=+Inf"));
-        Assert.Equal(6, parsed.Value($"rs_test_{suffix}_duration_count", "direction=up"));
-        Assert.Equal(20_057.5, parsed.Value($"rs_test_{suffix}_duration_sum", "direction=up"));
+        // OpenTelemetry's exporter names the unit: a histogram in "ms" ends in _milliseconds (README lists the renames).
+        var duration = $"rs_test_{suffix}_duration_milliseconds";
+        Assert.Equal("histogram", parsed.Types[duration]);
+        Assert.Equal(0, parsed.Value($"{duration}_bucket", "direction=up", "le=0"));
+        Assert.Equal(2, parsed.Value($"{duration}_bucket", "direction=up", "le=5"));
+        Assert.Equal(4, parsed.Value($"{duration}_bucket", "direction=up", "le=10"));
+        Assert.Equal(5, parsed.Value($"{duration}_bucket", "direction=up", "le=10000"));
+        Assert.Equal(6, parsed.Value($"{duration}_bucket", "direction=up", "le=+Inf"));
+        Assert.Equal(6, parsed.Value($"{duration}_count", "direction=up"));
+        Assert.Equal(20_057.5, parsed.Value($"{duration}_sum", "direction=up"));
         Assert.Equal(3, parsed.Value($"rs_test_{suffix}_open"));
         Assert.DoesNotContain($"other_{suffix}", text);
         Assert.Throws<FormatException>(() => PrometheusText.Parse("rs_x_total 1\n")); // the parser is strict: no TYPE, no sample
+    }
+
+    [Fact]
+    public async Task The_framework_meters_are_exported_next_to_the_product_meter()
+    {
+        using var client = app.CreateClient();
+        (await client.GetAsync("/health/live")).Dispose();
+        var parsed = PrometheusText.Parse(await client.GetStringAsync("/metrics"));
+        Assert.Contains("http_server_request_duration_seconds", parsed.Types.Keys); // ASP.NET Core hosting
+        Assert.Contains(parsed.Types.Keys, k => k.StartsWith("kestrel_", StringComparison.Ordinal));
+        Assert.Contains(parsed.Types.Keys, k => k.StartsWith("dotnet_", StringComparison.Ordinal)); // runtime
+        Assert.Contains("target_info", parsed.Types.Keys);
     }
 }

@@ -7,7 +7,7 @@ namespace RealtimeSync.Hub.Tests.Metrics;
 /// <summary>
 /// A small strict parser of the Prometheus text format (0.0.4): every sample belongs to a family declared by
 /// <c># TYPE</c> before it, families are contiguous and declared once, names and labels are well-formed and
-/// escaped, counters end in <c>_total</c>, histogram buckets are cumulative and end with <c>+Inf</c> = <c>_count</c>.
+/// escaped (a sample may carry the format's optional integer timestamp), counters end in <c>_total</c>, histogram buckets are cumulative and end with <c>+Inf</c> = <c>_count</c>.
 /// Throws <see cref="FormatException"/> on any violation.
 /// </summary>
 internal sealed partial class PrometheusText
@@ -182,6 +182,6 @@ internal sealed partial class PrometheusText
     [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$")]
     private static partial Regex LabelName();
 
-    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)$""")]
+    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)( -?[0-9]+)?$""")]
     private static partial Regex Sample();
 }

@@ -162,8 +162,11 @@ public static class LockMetrics
     {
         lock (Runners)
         {
-            return Runners.Select(r => r.Runner.TryGetTarget(out var runner) ? new Measurement<int>(runner.IsOwner ? 1 : 0, new KeyValuePair<string, object?>("job", r.Job)) : default)
-                .Where(m => m.Tags.Length > 0).ToList();
+            // One series per job: OpenTelemetry keeps only one measurement per tag set, and a test process runs several
+            // hosts (one runner each), so the process reports 1 when any of its runners holds the job's lock.
+            return Runners.Select(r => (r.Job, Owner: r.Runner.TryGetTarget(out var runner) ? (int?)(runner.IsOwner ? 1 : 0) : null))
+                .Where(r => r.Owner is not null).GroupBy(r => r.Job, StringComparer.Ordinal)
+                .Select(g => new Measurement<int>(g.Max(r => r.Owner!.Value), new KeyValuePair<string, object?>("job", g.Key))).ToList();
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
 namespace RealtimeSync.Hub.Sync.Internal;
@@ -35,4 +36,43 @@ internal static class SyncMetrics
     public static void Sent(int count) => Changes.Add(count);
 
     public static void Push(string type) => Pushes.Add(1, new KeyValuePair<string, object?>("type", type));
+
+    /// <summary>Most clients the lag gauge reports: the ones furthest behind, so the label's cardinality is bounded.</summary>
+    public const int LagClients = 20;
+
+    private static readonly TimeSpan LagForgetAfter = TimeSpan.FromMinutes(15);
+
+    private static readonly ConcurrentDictionary<string, (long Lag, long SeenAt)> Lags = new(StringComparer.Ordinal);
+
+    private static readonly ObservableGauge<long> ClientLagGauge = Meter.CreateObservableGauge("rs.sync.client_lag", ObserveLags,
+        description: $"Changes a sync client was behind its tenant's head after its last sync/down (the {LagClients} furthest behind, seen in the last 15 min)");
+
+    /// <summary>After a sync/down page: how many changes the client still has to fetch.</summary>
+    public static void ClientLag(string clientId, long lag)
+    {
+        Lags[clientId] = (Math.Max(0, lag), Environment.TickCount64);
+        if (Lags.Count > LagClients * 50)
+        {
+            Forget();
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveLags()
+    {
+        Forget();
+        return Lags.OrderByDescending(l => l.Value.Lag).ThenBy(l => l.Key, StringComparer.Ordinal).Take(LagClients)
+            .Select(l => new Measurement<long>(l.Value.Lag, new KeyValuePair<string, object?>("client", l.Key))).ToList();
+    }
+
+    private static void Forget()
+    {
+        var before = Environment.TickCount64 - (long)LagForgetAfter.TotalMilliseconds;
+        foreach (var (client, entry) in Lags)
+        {
+            if (entry.SeenAt < before)
+            {
+                Lags.TryRemove(client, out _);
+            }
+        }
+    }
 }

@@ -1,5 +1,8 @@
+using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using RealtimeSync.Hub.Infrastructure.Http;
 
 namespace RealtimeSync.Hub.Sync.Internal;
 
@@ -33,6 +36,19 @@ internal sealed class SyncRateLimits(IOptionsMonitor<SyncOptions> options) : IDi
     }
 
     public void Dispose() => limiter.Dispose();
+
+    /// <summary>
+    /// The 429 answer for a refused request (sync/up, sync/down, documents/sync share the budget: a client's sync is
+    /// all of them), with <c>Retry-After</c>, counted in <c>rs_rate_limit_rejections_total{limit="sync-client|sync-tenant"}</c>.
+    /// </summary>
+    public static ProblemHttpResult Refusal(HttpContext http, (string Scope, TimeSpan RetryAfter) limited)
+    {
+        HttpMetrics.LimitRejections.Add(1, new KeyValuePair<string, object?>("limit", "sync-" + limited.Scope));
+        var seconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return ApiProblem.Of(StatusCodes.Status429TooManyRequests, "Too many sync requests",
+            $"The {limited.Scope}'s sync rate limit is reached; retry after {seconds} s.", limited.Scope == "tenant" ? "tenant" : "clientId");
+    }
 
     private TimeSpan? Refused(string key, SyncWindow window)
     {

@@ -193,7 +193,7 @@ public abstract class EntitiesApiSuite : BackendSuite
 
         // A real change afterwards is pushed: proves the listener was live when the no-op happened.
         await PatchAsync(client, "/api/tenants/demo/entities/team/linus", 1, """{"role":"Lead"}""");
-        await Eventually(() => pushes.Count == 1);
+        await Eventually.HoldsAsync(() => pushes.Count == 1, "one push", 10);
         Assert.Equal(2, pushes.Single().Data.GetProperty("version").GetInt64());
     }
 
@@ -420,15 +420,6 @@ public abstract class EntitiesApiSuite : BackendSuite
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
     }
 
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 10 s");
-            await Task.Delay(20);
-        }
-    }
 }
 
 public sealed class SqliteEntitiesApiTests : EntitiesApiSuite

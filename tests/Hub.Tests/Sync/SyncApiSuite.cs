@@ -325,12 +325,12 @@ public abstract class SyncApiSuite : BackendSuite
             var head = $"POST /api/sync/up HTTP/1.1\r\nHost: {app.Address.Authority}\r\nAuthorization: Bearer {Token(app, "laptop-1")}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
             await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
             await stream.WriteAsync(body);
-            await WaitUntilAsync(async () => await InDbAsync(app, db => db.OutboxReceipts.CountAsync()) > 0);
+            await Eventually.HoldsAsync(async () => await InDbAsync(app, db => db.OutboxReceipts.CountAsync()) > 0, "a first receipt committed", 20);
             socket.Client.LingerState = new LingerOption(true, 0);
         }
 
         // The first request ends (finished or aborted) and is logged either way.
-        await WaitUntilAsync(async () => await InDbAsync(app, db => db.SyncLog.CountAsync()) == 1);
+        await Eventually.HoldsAsync(async () => await InDbAsync(app, db => db.SyncLog.CountAsync()) == 1, "one sync log entry", 20);
         var applied = await InDbAsync(app, db => db.OutboxReceipts.CountAsync());
         Assert.InRange(applied, 1, 300);
 
@@ -699,15 +699,6 @@ public abstract class SyncApiSuite : BackendSuite
         };
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
-            await Task.Delay(10);
-        }
-    }
 }
 
 public sealed class SqliteSyncApiTests : SyncApiSuite

@@ -184,7 +184,7 @@ public abstract class SyncWriteThroughputSuite : BackendSuite
         using var crashing = Client(node);
         using var abort = new CancellationTokenSource();
         var first = crashing.PostAsync("/api/sync/up", Body("laptop-1", events), abort.Token);
-        await WaitUntilAsync(() => InDbAsync(node, db => db.OutboxReceipts.AnyAsync()));
+        await Eventually.HoldsAsync(() => InDbAsync(node, db => db.OutboxReceipts.AnyAsync()), "a first receipt committed", 30);
 
         if (Backend == Backend.Postgres)
         {
@@ -210,7 +210,7 @@ public abstract class SyncWriteThroughputSuite : BackendSuite
         }
 
         // What stayed is whole transactions: receipts and changes of the same events, a multiple of 20.
-        await WaitUntilAsync(() => InDbAsync(node, db => db.SyncLog.AnyAsync(l => l.Direction == "up")));
+        await Eventually.HoldsAsync(() => InDbAsync(node, db => db.SyncLog.AnyAsync(l => l.Direction == "up")), "the upload in the sync log", 30);
         var receipts = await InDbAsync(node, db => db.OutboxReceipts.CountAsync());
         Assert.InRange(receipts, 20, 1980);
         Assert.Equal(0, receipts % 20);
@@ -331,15 +331,6 @@ public abstract class SyncWriteThroughputSuite : BackendSuite
         }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 30 s");
-            await Task.Delay(5);
-        }
-    }
 }
 
 public sealed class SqliteSyncWriteThroughputTests : SyncWriteThroughputSuite

@@ -68,15 +68,6 @@ public abstract class ChannelHistorySuite : IAsyncLifetime
         return received;
     }
 
-    protected static async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 10)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(seconds), $"{what} within {seconds} s");
-            await Task.Delay(20);
-        }
-    }
 
     [Fact]
     public async Task Offsets_are_gap_free_in_one_epoch_and_recovery_returns_what_was_missed_in_order()
@@ -177,7 +168,7 @@ public sealed class RedisChannelHistoryTests : ChannelHistorySuite
             await Publish(i % 2 == 0 ? b : a, channel, i);
         }
 
-        await EventuallyAsync(() => onA.Count == 30 && onB.Count == 30, "30 publications on both nodes");
+        await Eventually.HoldsAsync(() => onA.Count == 30 && onB.Count == 30, "30 publications on both nodes", 10);
         Assert.Equal(Enumerable.Range(1, 30), onA.Select(p => (int)p.Offset));
         Assert.Equal(Enumerable.Range(1, 30), onB.Select(p => (int)p.Offset));
         Assert.Equal(Enumerable.Range(1, 30), onB.Select(N));

@@ -61,7 +61,7 @@ public sealed class FanOutOrderTests : IAsyncLifetime
         // Position both nodes on the channel first (the first publication gives it its epoch).
         var publisher = a.Services.GetRequiredService<ChannelPublisher>();
         var first = await publisher.PublishAsync(Channel, "entity.changed", new { n = 0 });
-        await EventuallyAsync(() => ReceivedCount(received) == 1, "the first publication on node b");
+        await Eventually.HoldsAsync(() => ReceivedCount(received) == 1, "the first publication on node b", 30);
         var history = b.Services.GetRequiredService<RedisChannelHistory>();
         var readsBefore = history.CatchUpReads;
 
@@ -77,7 +77,7 @@ public sealed class FanOutOrderTests : IAsyncLifetime
             }
         })).ToList();
         await Task.WhenAll(Enumerable.Range(1, Count).Select(n => publisher.PublishAsync(Channel, "entity.changed", new { n })));
-        await EventuallyAsync(() => ReceivedCount(received) == Count + 1, $"{Count} more publications on node b");
+        await Eventually.HoldsAsync(() => ReceivedCount(received) == Count + 1, $"{Count} more publications on node b", 30);
         await busy.CancelAsync();
         await Task.WhenAll(noise);
 
@@ -97,13 +97,4 @@ public sealed class FanOutOrderTests : IAsyncLifetime
         }
     }
 
-    private static async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 30)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(seconds), $"{what} within {seconds} s");
-            await Task.Delay(50);
-        }
-    }
 }

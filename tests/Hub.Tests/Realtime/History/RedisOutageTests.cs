@@ -65,15 +65,6 @@ public sealed class RedisOutageTests : IAsyncLifetime
     private static Task<Publication?> Publish(HubApp app, string channel, int n) =>
         app.Services.GetRequiredService<ChannelPublisher>().PublishAsync(channel, "entity.changed", new { n });
 
-    private static async Task EventuallyAsync(Func<bool> condition, string what, int seconds = 15)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(seconds), $"{what} within {seconds} s");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task While_redis_is_down_a_node_serves_its_own_subscribers_and_the_other_node_gets_everything_in_order_afterwards()
@@ -88,7 +79,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
             await Publish(a, channel, i);
         }
 
-        await EventuallyAsync(() => onB.Count == 3, "the first 3 on node B");
+        await Eventually.HoldsAsync(() => onB.Count == 3, "the first 3 on node B", 15);
 
         StopRedis();
         for (var i = 4; i <= 10; i++)
@@ -100,11 +91,11 @@ public sealed class RedisOutageTests : IAsyncLifetime
         Assert.Equal(3, onB.Count);
 
         await StartRedisAsync();
-        await EventuallyAsync(() => onB.Count == 10, "node B receives the 7 publications made during the outage");
+        await Eventually.HoldsAsync(() => onB.Count == 10, "node B receives the 7 publications made during the outage", 15);
         Assert.Equal(Enumerable.Range(1, 10), onB.Select(p => (int)p.Offset));
         Assert.Single(onB.Select(p => p.Epoch).Distinct());
         await Publish(a, channel, 11);
-        await EventuallyAsync(() => onB.Count == 11 && onA.Count == 11, "live again on both nodes");
+        await Eventually.HoldsAsync(() => onB.Count == 11 && onA.Count == 11, "live again on both nodes", 15);
         Assert.Equal(Enumerable.Range(1, 11), onA.Select(p => (int)p.Offset)); // no duplicates from the replay
         var recovered = await b.Services.GetRequiredService<IChannelHistory>().ReadSinceAsync(channel, new StreamPosition(onB[0].Epoch, 3));
         Assert.Equal(Enumerable.Range(4, 8), recovered.Publications.Select(p => (int)p.Offset));
@@ -118,7 +109,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         var channel = "demo/entities/services";
         var onB = Listen(b, channel);
         var first = (await Publish(a, channel, 1))!;
-        await EventuallyAsync(() => onB.Count == 1, "the first publication on node B");
+        await Eventually.HoldsAsync(() => onB.Count == 1, "the first publication on node B", 15);
 
         StopRedis();
         for (var i = 2; i <= 10; i++)
@@ -127,7 +118,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         }
 
         await StartRedisAsync();
-        await EventuallyAsync(() => onB.Count >= 4, "the buffered publications under a new epoch");
+        await Eventually.HoldsAsync(() => onB.Count >= 4, "the buffered publications under a new epoch", 15);
         Assert.All(onB.Skip(1), p => Assert.NotEqual(first.Epoch, p.Epoch));
         var result = await b.Services.GetRequiredService<IChannelHistory>().ReadSinceAsync(channel, new StreamPosition(first.Epoch, 1));
         Assert.True(result.ResyncRequired);
@@ -141,13 +132,13 @@ public sealed class RedisOutageTests : IAsyncLifetime
         var channel = "demo/entities/solutions";
         var onB = Listen(b, channel);
         var first = (await Publish(a, channel, 1))!;
-        await EventuallyAsync(() => onB.Count == 1, "the first publication on node B");
+        await Eventually.HoldsAsync(() => onB.Count == 1, "the first publication on node B", 15);
 
         StopRedis();
         await Publish(a, channel, 2);
         await StartRedisAsync(keepData: false);
 
-        await EventuallyAsync(() => onB.Count == 2, "the outage publication, replayed");
+        await Eventually.HoldsAsync(() => onB.Count == 2, "the outage publication, replayed", 15);
         Assert.NotEqual(first.Epoch, onB[1].Epoch);
         Assert.True((await b.Services.GetRequiredService<IChannelHistory>().ReadSinceAsync(channel, new StreamPosition(first.Epoch, 1))).ResyncRequired);
     }

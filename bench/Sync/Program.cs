@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Shared.Sync;
+using RealtimeSync.SyncBench;
 using RealtimeSync.Testing;
 
 // Sync benchmark on PostgreSQL (bench/README.md):
@@ -17,13 +18,19 @@ using RealtimeSync.Testing;
 //     path of before issue 17 (a second node on the same database with Sync:BatchUpload=false) and a raw baseline
 //     (the same rows with multi-row INSERTs over Npgsql, one transaction per batch), with CPU and machine load.
 //  3. API edits: 16 concurrent editors PATCHing distinct entities of one tenant for 10 s, PATCH/s and p99.
+//  4. the client SDK (src/Client): initial pull of 100k entities into an empty SQLite store and push of 10k events
+//     written offline, each beside a bare HTTP client doing the same sync/down pages / sync/up batches (ClientPhases.cs).
 // The change logs are inserted with generate_series (not through the API); the host runs in-process.
+// --only client runs phase 4 alone (after starting the host).
 var pages = Arg("--pages", 300);
 var batches = Arg("--batches", 15);
 var clients = Arg("--clients", 4);
 var bigChanges = Arg("--big", 1_000_000);
 var editors = Arg("--editors", 16);
 var editSeconds = Arg("--edit-seconds", 10);
+var pullEntities = Arg("--pull", 100_000);
+var pushEvents = Arg("--push", 10_000);
+var onlyClient = Array.IndexOf(args, "--only") is var o && o >= 0 && o + 1 < args.Length && args[o + 1] == "client";
 
 Directory.SetCurrentDirectory(AppContext.BaseDirectory); // WebApplicationFactory finds the Hub's manifest here
 await using var database = await TestServers.CreatePostgresDatabaseAsync();
@@ -47,6 +54,69 @@ await using var oneByOneApp = new HubApp(new Dictionary<string, string?>
     ["Sync:BatchUpload"] = "false",
 });
 _ = oneByOneApp.Services;
+
+// 4. Client SDK vs bare HTTP, first (before the 1M seed), bare first in each pair.
+Console.WriteLine($"Seeding: tenant b100k with {pullEntities:N0} entities (one CREATE change each)...");
+await ClientPhases.SeedPullTenantAsync(database.ConnectionString, "b100k", pullEntities);
+var clientFolder = Path.Combine(Path.GetTempPath(), "rs-sync-bench", Guid.NewGuid().ToString("N"));
+Directory.CreateDirectory(clientFolder);
+var pageSize = ClientPhases.Defaults.PullPageSize;
+var pushBatch = ClientPhases.Defaults.PushBatchSize;
+Console.WriteLine($"Client phases: bare sync/down then SDK PullAsync of {pullEntities:N0} entities (pages of {pageSize}); bare sync/up then SDK PushAsync of {pushEvents:N0} events (batches of {pushBatch})...");
+var barePull = await Measured(async () =>
+{
+    using var http = Client("b100k", "bench-bare-pull");
+    return await ClientPhases.BarePullAsync(http, "bench-bare-pull", pageSize, pullEntities);
+});
+var sdkPull = await Measured(() => ClientPhases.SdkPullAsync(app, Token("b100k", "bench-sdk-pull"), Path.Combine(clientFolder, "pull.db"), pullEntities));
+var barePush = await Measured(async () =>
+{
+    using var http = Client("demo", "bench-bare-push");
+    return await ClientPhases.BarePushAsync(http, database.ConnectionString, "demo", "bench-bare-push", pushEvents, pushBatch);
+});
+Throughput sdkWriteResult;
+(Throughput Result, double Cores, double Busy) sdkWrites, sdkPush;
+await using (var pushClient = await ClientPhases.OpenAsync(app, Token("demo", "bench-sdk-push"), Path.Combine(clientFolder, "push.db")))
+{
+    sdkWrites = await Measured(() => ClientPhases.WriteOfflineAsync(pushClient, pushEvents));
+    sdkWriteResult = sdkWrites.Result;
+    sdkPush = await Measured(() => ClientPhases.SdkPushAsync(pushClient, database.ConnectionString, "demo", pushEvents));
+}
+
+Directory.Delete(clientFolder, recursive: true);
+
+Console.WriteLine();
+Console.WriteLine("| client SDK vs bare HTTP, same run | items | requests | s | items/s | SDK / bare | bench process CPU s | process cores | machine busy % | verified |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+ClientRow($"bare sync/down, pages of {pageSize} (server side)", barePull, barePull.Result);
+ClientRow("SDK PullAsync into an empty store", sdkPull, barePull.Result);
+ClientRow($"bare sync/up, batches of {pushBatch} (server side)", barePush, barePush.Result);
+ClientRow("SDK PushAsync of the offline outbox", sdkPush, barePush.Result);
+Console.WriteLine($"(before the push, the SDK client made its {pushEvents:N0} offline CreateAsync writes in {sdkWriteResult.Seconds:F1} s = {sdkWriteResult.PerSecond:F0} writes/s, bench process {sdkWrites.Cores:F2} cores, machine {sdkWrites.Busy:F0} % busy; not part of the push figure)");
+var clientJson = new
+{
+    pullEntities,
+    pushEvents,
+    pageSize,
+    pushBatch,
+    barePull = ClientJson(barePull),
+    sdkPull = ClientJson(sdkPull),
+    pullRatio = sdkPull.Result.PerSecond / barePull.Result.PerSecond,
+    barePush = ClientJson(barePush),
+    sdkPush = ClientJson(sdkPush),
+    pushRatio = sdkPush.Result.PerSecond / barePush.Result.PerSecond,
+    sdkOfflineWrites = ClientJson(sdkWrites),
+};
+
+var resultsFolder = Path.Combine(RepositoryRoot(), "bench", "results");
+Directory.CreateDirectory(resultsFolder);
+var file = Path.Combine(resultsFolder, $"sync-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+if (onlyClient)
+{
+    await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new { at = DateTimeOffset.UtcNow, client = clientJson }, new JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine($"JSON: {file}");
+    return 0;
+}
 
 Console.WriteLine($"Seeding: tenant b10k with 10,000 changes, tenant b1m with {bigChanges:N0} changes (10,000 entities each)...");
 var seeding = Stopwatch.StartNew();
@@ -84,9 +154,6 @@ Console.WriteLine($"batch path = {100 * (up.Result.Events / up.Result.Seconds) /
 Console.WriteLine();
 Console.WriteLine($"API edits: {editors} editors on distinct entities of one tenant for {editSeconds} s: {edits.Result.Count:N0} PATCHes = {edits.Result.Count / edits.Result.Seconds:F0} PATCH/s, p50 {edits.Result.P50:F1} ms, p99 {edits.Result.P99:F1} ms (bench process {edits.Cores:F2} cores, machine {edits.Busy:F0} % busy)");
 
-var resultsFolder = Path.Combine(RepositoryRoot(), "bench", "results");
-Directory.CreateDirectory(resultsFolder);
-var file = Path.Combine(resultsFolder, $"sync-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
 await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
 {
     at = DateTimeOffset.UtcNow,
@@ -107,6 +174,7 @@ await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
         raw = Json(raw),
         percentOfRaw = 100 * (up.Result.Events / up.Result.Seconds) / (raw.Result.Events / raw.Result.Seconds),
     },
+    client = clientJson,
     edits = new { editors, edits.Result.Count, edits.Result.Seconds, perSecond = edits.Result.Count / edits.Result.Seconds, edits.Result.P50, edits.Result.P99, edits.Cores, edits.Busy },
 }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"JSON: {file}");
@@ -146,6 +214,19 @@ async Task<int> DownAsync(HttpClient http, long cursor)
     var page = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     return page["changes"]!.AsArray().Count;
 }
+
+void ClientRow(string name, (Throughput Result, double Cores, double Busy) run, Throughput bare)
+{
+    var r = run.Result;
+    Console.WriteLine($"| {name} | {r.Items:N0} | {r.Requests:N0} | {r.Seconds:F2} | {r.PerSecond:F0} | {r.PerSecond / bare.PerSecond:F2} | {run.Cores * r.Seconds:F1} | {run.Cores:F2} | {run.Busy:F0} | {r.Verified} |");
+}
+
+static object ClientJson((Throughput Result, double Cores, double Busy) run) => new
+{
+    run.Result.Items, run.Result.Requests, run.Result.Seconds, perSecond = run.Result.PerSecond, processCores = run.Cores, machineBusyPercent = run.Busy, run.Result.Verified,
+};
+
+string Token(string tenant, string subject) => app.Services.GetRequiredService<TokenIssuer>().Issue(tenant, subject, ["editor"], TimeSpan.FromHours(1));
 
 object Json((UpRun Result, double Cores, double Busy) run) => new
 {

@@ -583,11 +583,24 @@ public sealed partial class RealtimeSyncClient : IAsyncDisposable
             pages++;
             await store.InTransactionAsync(async tx =>
             {
+                // Most pulled entities have no unsent change: one upsert each instead of read, write, recompute.
+                var overlaid = await tx.OverlaidEntitiesAsync(Tenant);
                 foreach (var change in page["changes"]?.AsArray() ?? [])
                 {
                     var type = (string)change!["entityType"]!;
                     var id = (string)change["entityId"]!;
                     var version = (long)change["serverVersion"]!;
+                    if (!overlaid.Contains((type, id)))
+                    {
+                        var pulled = (string?)change["operation"] == "DELETE" ? null : change["payload"]?.AsObject().ToJsonString();
+                        if (await tx.SetPulledStateAsync(Tenant, type, id, version, pulled))
+                        {
+                            changes++;
+                        }
+
+                        continue;
+                    }
+
                     var known = await tx.EntityAsync(Tenant, type, id);
                     if (known is not null && known.ServerVersion > version)
                     {

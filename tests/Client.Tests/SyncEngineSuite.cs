@@ -107,6 +107,32 @@ public abstract class SyncEngineSuite : ClientTestBase
     }
 
     [Fact]
+    public async Task Pulled_updates_and_deletes_of_entities_without_local_edits_replace_the_local_view()
+    {
+        var app = Start(realServer: true);
+        var laptop = await OpenAsync(app.Address, Token(app, "laptop-1"), "laptop");
+        var phone = await OpenAsync(app.Address, Token(app, "phone-1"), "phone");
+        await laptop.CreateAsync("team", "kim", Member("Kim", id: "kim"));
+        await laptop.CreateAsync("team", "lou", Member("Lou", id: "lou"));
+        await laptop.SyncAsync();
+        await phone.SyncAsync();
+        Assert.Equal("Kim", (string?)(await phone.GetAsync("team", "kim"))!.Fields["name"]);
+
+        await laptop.UpdateAsync("team", "kim", Fields("""{"role":"Lead"}"""));
+        await laptop.DeleteAsync("team", "lou");
+        await laptop.SyncAsync();
+        var pulled = await phone.PullAsync();
+
+        var kim = (await phone.GetAsync("team", "kim"))!;
+        Assert.Equal(2, pulled.Changes);
+        Assert.Equal(("Kim", "Lead", false, 2L), ((string?)kim.Fields["name"], (string?)kim.Fields["role"], kim.HasPendingChanges, kim.ServerVersion));
+        Assert.Null(await phone.GetAsync("team", "lou"));
+        Assert.DoesNotContain(await phone.ListAsync("team"), e => e.Id == "lou");
+        await AssertSameAsync(app, phone, "kim");
+        await AssertSameAsync(app, phone, "lou");
+    }
+
+    [Fact]
     public async Task A_pulled_page_does_not_hide_a_pending_local_edit_of_the_same_entity_and_the_edit_is_pushed()
     {
         var app = Start(realServer: true);

@@ -126,6 +126,26 @@ internal sealed class LocalStore : IAsyncDisposable
                 ON CONFLICT (tenant, type, id) DO UPDATE SET server_version = excluded.server_version, server_fields = excluded.server_fields
                 """, ("$t", tenant), ("$y", type), ("$i", id), ("$v", version), ("$f", fields?.ToJsonString()));
 
+        /// <summary>The entities of a tenant with a pending, sent or conflicting change: their local view is more than the server's state.</summary>
+        public async Task<HashSet<(string Type, string Id)>> OverlaidEntitiesAsync(string tenant) =>
+            (await QueryAsync(
+                $"SELECT DISTINCT entity_type, entity_id FROM outbox_events WHERE tenant = $t AND status IN ('{string.Join("','", Overlaid)}')",
+                r => (r.GetString(0), r.GetString(1)), ("$t", tenant))).ToHashSet();
+
+        /// <summary>
+        /// A pulled state for an entity with no unsent change (see <see cref="OverlaidEntitiesAsync"/>): the server's
+        /// state and the local view (the same fields) in one statement, what <see cref="SetServerStateAsync"/> then
+        /// <see cref="RecomputeAsync"/> would write for it. Left alone when the store already has a newer server
+        /// version (an acknowledgement brought it); false then.
+        /// </summary>
+        public async Task<bool> SetPulledStateAsync(string tenant, string type, string id, long version, string? fields) =>
+            await ExecuteAsync("""
+                INSERT INTO entities (tenant, type, id, server_version, server_fields, fields, deleted) VALUES ($t, $y, $i, $v, $f, $f, $d)
+                ON CONFLICT (tenant, type, id) DO UPDATE SET server_version = excluded.server_version, server_fields = excluded.server_fields,
+                    fields = excluded.fields, deleted = excluded.deleted
+                WHERE entities.server_version <= excluded.server_version
+                """, ("$t", tenant), ("$y", type), ("$i", id), ("$v", version), ("$f", fields), ("$d", fields is null ? 1 : 0)) > 0;
+
         /// <summary>
         /// The local view: the server's fields with every pending, sent or conflicting change of this entity above
         /// them, in the order they were made. Called after every change to either side, so a pulled server state

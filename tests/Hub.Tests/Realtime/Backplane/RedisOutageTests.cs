@@ -174,6 +174,10 @@ public sealed class RedisOutageTests : IAsyncLifetime
 
     private HubApp StartNode(Dictionary<string, string?> settings)
     {
+        // These tests are about outages, not about how fast an ack comes: the product's default ack bound (5 s), not
+        // the 2 s the lifetime-manager suite uses to time an unknown connection's failure. A full test run once saw a
+        // cross-node group add before the outage miss 2 s while the previous test's nodes were shutting down.
+        settings["Redis:Backplane:AckTimeoutMs"] = "5000";
         var app = new HubApp(settings, realServer: true);
         apps.Add(app);
         return app;

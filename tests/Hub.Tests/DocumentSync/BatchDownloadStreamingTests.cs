@@ -89,7 +89,10 @@ public sealed class BatchDownloadStreamingTests : IAsyncLifetime
             }
         });
 
+        // The first 64 KB arrived before the second blob was deleted, and the download then fails instead of
+        // completing: the archive is streamed, not built first. How much of the first entry the client still reads
+        // is not asserted: the server aborts the connection (RST), and a TCP stack may drop received data its
+        // reader had not taken yet (a full run saw 30.7 of 32 MB).
         Assert.True(failure is IOException, $"the download completed ({start + rest} bytes): the archive was built before it was sent");
-        Assert.True(start + rest >= large.Length, $"only {start + rest} bytes arrived before the failure: the first entry should be complete");
     }
 }

@@ -9,6 +9,18 @@ namespace RealtimeSync.Client.Tests;
 /// <summary>The SDK's outbox and sync engine against the real host, on SQLite and on PostgreSQL.</summary>
 public abstract class SyncEngineSuite : ClientTestBase
 {
+    /// <summary>A real server, and a laptop and a phone of tenant demo that both hold member zoe (created on the laptop, synced to both).</summary>
+    private async Task<(HubApp App, RealtimeSyncClient Laptop, RealtimeSyncClient Phone)> LaptopAndPhoneWithZoeAsync()
+    {
+        var app = Start(realServer: true);
+        var laptop = await OpenAsync(app.Address, Token(app, "laptop-1"), "laptop");
+        var phone = await OpenAsync(app.Address, Token(app, "phone-1"), "phone");
+        await laptop.CreateAsync("team", "zoe", Member("Zoe", id: "zoe"));
+        await laptop.SyncAsync();
+        await phone.SyncAsync();
+        return (app, laptop, phone);
+    }
+
     [Fact]
     public async Task Changes_made_while_the_server_is_unreachable_arrive_once_each_when_it_is_back()
     {
@@ -48,12 +60,7 @@ public abstract class SyncEngineSuite : ClientTestBase
     [Fact]
     public async Task Two_clients_editing_different_fields_of_one_entity_offline_both_survive()
     {
-        var app = Start(realServer: true);
-        var laptop = await OpenAsync(app.Address, Token(app, "laptop-1"), "laptop");
-        var phone = await OpenAsync(app.Address, Token(app, "phone-1"), "phone");
-        await laptop.CreateAsync("team", "zoe", Member("Zoe", id: "zoe"));
-        await laptop.SyncAsync();
-        await phone.SyncAsync();
+        var (app, laptop, phone) = await LaptopAndPhoneWithZoeAsync();
 
         await laptop.UpdateAsync("team", "zoe", Fields("""{"role":"Lead"}"""));
         await phone.UpdateAsync("team", "zoe", Fields("""{"name":"Zoe Q"}"""));
@@ -74,14 +81,9 @@ public abstract class SyncEngineSuite : ClientTestBase
     [InlineData(ConflictChoice.Merge, "Co-lead")]
     public async Task The_same_field_edited_on_two_clients_is_a_conflict_and_each_resolution_leaves_everyone_equal(ConflictChoice choice, string expectedRole)
     {
-        var app = Start(realServer: true);
-        var laptop = await OpenAsync(app.Address, Token(app, "laptop-1"), "laptop");
-        var phone = await OpenAsync(app.Address, Token(app, "phone-1"), "phone");
+        var (app, laptop, phone) = await LaptopAndPhoneWithZoeAsync();
         var detected = new List<SyncConflictInfo>();
         phone.ConflictDetected += detected.Add;
-        await laptop.CreateAsync("team", "zoe", Member("Zoe", id: "zoe"));
-        await laptop.SyncAsync();
-        await phone.SyncAsync();
 
         await laptop.UpdateAsync("team", "zoe", Fields("""{"role":"Lead"}"""));
         await phone.UpdateAsync("team", "zoe", Fields("""{"role":"Intern"}"""));
@@ -135,12 +137,7 @@ public abstract class SyncEngineSuite : ClientTestBase
     [Fact]
     public async Task A_pulled_page_does_not_hide_a_pending_local_edit_of_the_same_entity_and_the_edit_is_pushed()
     {
-        var app = Start(realServer: true);
-        var laptop = await OpenAsync(app.Address, Token(app, "laptop-1"), "laptop");
-        var phone = await OpenAsync(app.Address, Token(app, "phone-1"), "phone");
-        await laptop.CreateAsync("team", "zoe", Member("Zoe", id: "zoe"));
-        await laptop.SyncAsync();
-        await phone.SyncAsync();
+        var (app, laptop, phone) = await LaptopAndPhoneWithZoeAsync();
 
         await phone.UpdateAsync("team", "zoe", Fields("""{"role":"Intern"}"""));
         await laptop.UpdateAsync("team", "zoe", Fields("""{"name":"Zoe Z"}"""));

@@ -71,9 +71,10 @@ internal sealed record BackendResult(
     double WorstScheduleSlipMs,
     string LoadAverageBefore,
     string LoadAverageAfter,
-    IReadOnlyList<PhaseLoad> Phases)
+    IReadOnlyList<PhaseLoad> Phases,
+    IReadOnlyList<SpanStep> EditSteps)
 {
-    public static BackendResult From(string backend, Timeline timeline, IReadOnlyList<PhaseLoad> loads, int dropped, TimeSpan slip, string loadBefore, string loadAfter)
+    public static BackendResult From(string backend, Timeline timeline, IReadOnlyList<PhaseLoad> loads, int dropped, TimeSpan slip, string loadBefore, string loadAfter, IReadOnlyList<SpanStep> steps)
     {
         var baseline = Mode(timeline, EditLatency.Mode.Baseline, loads);
         var edits = Mode(timeline, EditLatency.Mode.Edits, loads);
@@ -89,7 +90,8 @@ internal sealed record BackendResult(
             slip.TotalMilliseconds,
             loadBefore,
             loadAfter,
-            loads);
+            loads,
+            steps);
     }
 
     private static ModeResult Mode(Timeline timeline, Mode mode, IReadOnlyList<PhaseLoad> loads)

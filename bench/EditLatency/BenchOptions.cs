@@ -8,7 +8,8 @@ internal sealed record BenchOptions
     public const string Usage = """
         usage: EditLatency [--subscribers 500] [--rate 100] [--seconds 5] [--phases 2] [--warmup 2]
                            [--entities 20] [--backend sqlite|postgres|both] [--postgres "<Npgsql connection string>"]
-                           [--out <results folder>]
+                           [--out <results folder>] [--spans]
+          --spans: also list where each measured edit spent its wall time (the product's and Npgsql's spans).
           PostgreSQL: --postgres uses that database as it is; without it a fresh database is created on the
           server in RS_TEST_POSTGRES (eval "$(bash eng/test-servers.sh start)") and dropped afterwards.
         """;
@@ -37,6 +38,9 @@ internal sealed record BenchOptions
 
     public string? OutputFolder { get; init; }
 
+    /// <summary>Record the product's and Npgsql's spans of the measured edits (<see cref="SpanProfile"/>).</summary>
+    public bool Spans { get; init; }
+
     /// <summary>Null with an error message when the arguments are not understood.</summary>
     public static (BenchOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
@@ -47,6 +51,12 @@ internal sealed record BenchOptions
             if (name is "-h" or "--help")
             {
                 return (null, "");
+            }
+
+            if (name == "--spans")
+            {
+                options = options with { Spans = true };
+                continue;
             }
 
             if (i + 1 >= args.Count)

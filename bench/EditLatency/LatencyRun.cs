@@ -36,10 +36,13 @@ internal sealed class LatencyRun(BenchOptions options, string backend, IDictiona
     private ChannelSubscriptions subscriptions = null!;
     private readonly List<PhaseLoad> loads = [];
     private TimeSpan worstSlip;
+    private SpanProfile? profile;
 
     public async Task<BackendResult> RunAsync()
     {
         var loadBefore = LoadAverage();
+        using var spans = options.Spans ? new SpanProfile() : null;
+        profile = spans;
         await using var app = new HubApp(settings, realServer: true);
         var token = app.Services.GetRequiredService<TokenIssuer>().Issue(Tenant, "bench", [Roles.Editor], TimeSpan.FromHours(1));
         hub = app.Services.GetRequiredService<IHubContext<SyncHub>>();
@@ -104,7 +107,7 @@ internal sealed class LatencyRun(BenchOptions options, string backend, IDictiona
         }
 
         await Task.WhenAll(subscribers.Select(s => s.DisposeAsync().AsTask()));
-        return BackendResult.From(backend, timeline, loads, dropped, worstSlip, loadBefore, LoadAverage());
+        return BackendResult.From(backend, timeline, loads, dropped, worstSlip, loadBefore, LoadAverage(), spans?.Summarize() ?? []);
     }
 
     /// <summary>
@@ -117,6 +120,11 @@ internal sealed class LatencyRun(BenchOptions options, string backend, IDictiona
         var sends = new List<Task>(count);
         var first = -1;
         var load = new LoadSampler(mode, phase);
+        if (profile is not null)
+        {
+            profile.Recording = mode == Mode.Edits && phase != Timeline.WarmUp;
+        }
+
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < count; i++)
         {

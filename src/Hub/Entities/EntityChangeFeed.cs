@@ -10,9 +10,12 @@ namespace RealtimeSync.Hub.Entities;
 
 /// <summary>
 /// Turns committed change-log rows into <c>entity.changed</c>/<c>entity.deleted</c> publications, in
-/// sequence order per tenant. Writers only signal "tenant T committed seq N"; the feed reads the log
-/// (seq greater than what it published, up to N) and publishes, so two writers whose post-commit code
-/// runs in the opposite order still push in commit order, and a push is never made for a rolled-back write.
+/// sequence order per tenant. A writer hands over the rows it has just committed. When they follow what the
+/// feed last published, they are pushed from memory at once; otherwise (another node's change, another writer of
+/// this node whose hand-off has not come yet, a sequence number taken by a document write) the feed reads the log
+/// from what it published up to them — sequence numbers commit in order, so everything below is there. Two
+/// writers whose post-commit code runs in the opposite order still push in commit order, and a push is never
+/// made for a rolled-back write (only committed rows are handed over).
 /// </summary>
 public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServiceProvider services, Tracing tracing, ILogger<EntityChangeFeed> log) : IHostedService
 {
@@ -37,15 +40,18 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
-    /// <summary>Called by the store after a commit. Publishing happens in the background.</summary>
-    public void Committed(string tenant, long seq)
+    /// <summary>
+    /// Called by the store after a commit with the change-log rows it committed (consecutive sequence numbers).
+    /// Publishing runs on the caller's thread until it first waits (no thread-pool hop before the push).
+    /// </summary>
+    public void Committed(string tenant, IReadOnlyList<ChangeRow> committed)
     {
-        if (!started)
+        if (!started || committed.Count == 0)
         {
             return; // start-up migrations/seed: nobody is subscribed yet
         }
 
-        _ = PumpAsync(tenant, seq);
+        _ = PumpAsync(tenant, committed);
     }
 
     /// <summary>Completes once everything up to <paramref name="seq"/> was published (tests and benchmarks).</summary>
@@ -63,8 +69,9 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
         }
     }
 
-    private async Task PumpAsync(string tenant, long upTo)
+    private async Task PumpAsync(string tenant, IReadOnlyList<ChangeRow> committed)
     {
+        var upTo = committed[^1].Seq;
         var feed = tenants.GetOrAdd(tenant, _ => new TenantFeed(0));
         // A child of the commit that signalled it (the execution context flows into this fire-and-forget task).
         using var span = tracing.Start("changefeed.publish", tenant);
@@ -73,8 +80,19 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
         try
         {
             var publisher = services.GetRequiredService<ChannelPublisher>();
+            if (feed.Published == committed[0].Seq - 1)
+            {
+                span?.SetTag("rs.changefeed.source", "memory");
+                foreach (var row in committed)
+                {
+                    await PublishAsync(publisher, tenant, EntityStore.ToDto(row));
+                    feed.Published = row.Seq;
+                }
+            }
+
             while (feed.Published < upTo)
             {
+                span?.SetTag("rs.changefeed.source", "log");
                 await using var scope = scopes.CreateAsyncScope();
                 var store = scope.ServiceProvider.GetRequiredService<EntityStore>();
                 var (changes, _) = await store.ChangesAsync(tenant, feed.Published, 200, type: null);
@@ -85,9 +103,7 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
 
                 foreach (var change in changes)
                 {
-                    var data = new EntityChangedEvent(change.EntityId, change.EntityType, change.Operation, change.Version, change.Changed, change.Conflicts, change.Actor, change.Origin, change.Seq);
-                    var type = change.Operation == "delete" ? PublicationTypes.EntityDeleted : PublicationTypes.EntityChanged;
-                    await publisher.PublishAsync(ChannelName.Entities(tenant, change.EntityType), type, data, new ChangeSource(changeLog, change.Seq));
+                    await PublishAsync(publisher, tenant, change);
                     feed.Published = change.Seq;
                 }
             }
@@ -101,6 +117,13 @@ public sealed partial class EntityChangeFeed(IServiceScopeFactory scopes, IServi
         {
             feed.Gate.Release();
         }
+    }
+
+    private Task PublishAsync(ChannelPublisher publisher, string tenant, ChangeDto change)
+    {
+        var data = new EntityChangedEvent(change.EntityId, change.EntityType, change.Operation, change.Version, change.Changed, change.Conflicts, change.Actor, change.Origin, change.Seq);
+        var type = change.Operation == "delete" ? PublicationTypes.EntityDeleted : PublicationTypes.EntityChanged;
+        return publisher.PublishAsync(ChannelName.Entities(tenant, change.EntityType), type, data, new ChangeSource(changeLog, change.Seq));
     }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "Publishing changes of tenant {Tenant} up to {Seq} failed")]

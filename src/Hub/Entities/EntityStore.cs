@@ -33,12 +33,16 @@ public sealed record WriteOutcome(WriteStatus Status, EntityDto? Entity, MergeRe
 
 /// <summary>
 /// Backoffice records: versioned rows with per-field versions, soft delete, and an append-only change
-/// log with a per-tenant sequence. A write locks its entity's row (no lost update on one entity) and takes
-/// the tenant's sequence at the last instant before commit (sequence numbers commit in order, see
-/// <see cref="TenantSequence"/>). Committed changes are handed to <see cref="EntityChangeFeed"/>.
+/// log with a per-tenant sequence. A write is decided on its entity's current row and never overwrites a version
+/// it did not read (a row lock, or on PostgreSQL a one-statement write conditional on the version: no lost update),
+/// and takes the tenant's sequence at the last instant before commit (sequence numbers commit in order, see
+/// <see cref="TenantSequence"/>). Committed changes are handed to <see cref="EntityChangeFeed"/> in memory.
 /// </summary>
 public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate, Tracing tracing)
 {
+    /// <summary>Optimistic tries of a PostgreSQL edit before it takes the row lock instead (each lost try means another write of the same entity committed).</summary>
+    private const int OptimisticAttempts = 3;
+
     public async Task<EntityDto?> GetAsync(string tenant, string type, string id, CancellationToken ct = default)
     {
         var row = await db.Entities.AsNoTracking().FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == type && e.Id == id, ct);
@@ -107,8 +111,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             return invalid;
         }
 
-        return await InTenantTransactionAsync(tenant, async () =>
-            EntityWrites.Create(tenant, schema, id, merge!, await LockAsync(tenant, schema.Name, id, ct), who, now), ct, beforeCommit);
+        return await WriteAsync(tenant, schema.Name, id, existing => EntityWrites.Create(tenant, schema, id, merge!, existing, who, now), ct, beforeCommit);
     }
 
     public async Task<WriteOutcome> UpdateAsync(string tenant, EntityTypeSchema schema, string id, EntityPatch patch, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
@@ -120,9 +123,8 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             return invalid;
         }
 
-        var outcome = await InTenantTransactionAsync(tenant, async () =>
+        var outcome = await WriteAsync(tenant, schema.Name, id, row =>
         {
-            var row = await LockAsync(tenant, schema.Name, id, ct);
             using (tracing.Start("entity.merge", tenant))
             {
                 return EntityWrites.Update(tenant, schema, patch, row, who, clock.GetUtcNow());
@@ -136,8 +138,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     public async Task<WriteOutcome> DeleteAsync(string tenant, string type, string id, long? baseVersion, WriteContext who, CancellationToken ct = default, Func<WriteOutcome, Task>? beforeCommit = null)
     {
         using var span = EditSpan(tenant, type, id, "delete", who);
-        return await InTenantTransactionAsync(tenant, async () =>
-            EntityWrites.Delete(tenant, baseVersion, await LockAsync(tenant, type, id, ct), who, clock.GetUtcNow()), ct, beforeCommit);
+        return await WriteAsync(tenant, type, id, row => EntityWrites.Delete(tenant, baseVersion, row, who, clock.GetUtcNow()), ct, beforeCommit);
     }
 
     /// <summary>Changes after <paramref name="afterSeq"/>, in sequence order, optionally of one type.</summary>
@@ -166,11 +167,49 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         c.OccurredAt);
 
     /// <summary>
+    /// Decides a write on the entity's current row and makes it. On PostgreSQL a write with nothing else to record in
+    /// its transaction is one statement (<see cref="EntityStatement"/>): the row is read without a lock, the write
+    /// decided, then written only if the row is still that version; if it moved, it is decided again on the new row,
+    /// and after <see cref="OptimisticAttempts"/> such races the locking transaction below decides it. Writes with
+    /// receipts (<paramref name="beforeCommit"/>) and SQLite (one writer, no network round trips) use the transaction.
+    /// </summary>
+    private async Task<WriteOutcome> WriteAsync(string tenant, string type, string id, Func<EntityRow?, PlannedWrite> decide, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit)
+    {
+        if (beforeCommit is null && !db.Database.IsSqlite())
+        {
+            for (var attempt = 0; attempt < OptimisticAttempts; attempt++)
+            {
+                var row = await ReadAsync(tenant, type, id, locked: false, ct);
+                var readVersion = row?.Version; // the decision may change the row in place
+                var planned = decide(row);
+                if (planned.Change is null)
+                {
+                    return planned.Outcome;
+                }
+
+                using var commit = tracing.Start("entity.commit", tenant);
+                var seq = await EntityStatement.WriteAsync(db, planned.Created ?? row!, planned.Created is null ? readVersion : null, planned.Change(0), ct);
+                if (seq is { } committed)
+                {
+                    commit?.SetTag("rs.seq", committed);
+                    feed.Committed(tenant, [planned.Change(committed)]); // its publication span is a child of this one
+                    return planned.Outcome with { Seq = committed };
+                }
+
+                commit?.SetTag("rs.retry", "row-moved");
+            }
+        }
+
+        return await InTenantTransactionAsync(tenant, async () => decide(await ReadAsync(tenant, type, id, locked: true, ct)), ct, beforeCommit);
+    }
+
+    /// <summary>
     /// Runs <paramref name="plan"/> in a transaction: it locks and reads the entity's row (PostgreSQL: <c>FOR UPDATE</c>,
     /// so two writers of one entity never merge against the same version) and decides the write. A write that
-    /// changes something saves its row, then — at the last instant — takes the tenant's next sequence, inserts
-    /// the change-log row (and <paramref name="beforeCommit"/>'s rows: sync receipts, applied once and recorded
-    /// once; it may throw to roll the write back) and commits. The counter row is held only for that last
+    /// changes something takes — at the last instant — the tenant's next sequence, then saves its row with the
+    /// change-log row (and <paramref name="beforeCommit"/>'s rows: sync receipts, applied once and recorded
+    /// once; it may throw to roll the write back) in one round trip and commits (a create inserts its row before
+    /// the sequence: that insert is its lock). The committed change goes to the feed in memory. The counter row is held only for that last
     /// step, which keeps sequence numbers committing in order (see <see cref="TenantSequence"/>). A write that
     /// changes nothing is rolled back. A create that loses a race for its id to another node is decided once
     /// more: it then finds the row and answers AlreadyExists.
@@ -191,14 +230,35 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
 
         async Task<WriteOutcome?> OnceAsync()
         {
-            // SQLite has one writer per file; a second writer that finds it busy sleeps a flat 150 ms in the
-            // driver before retrying. Queuing this process's writers on an async gate makes them wait only
-            // as long as the write ahead of them (other processes still rely on the busy timeout).
-            using var turn = db.Database.IsSqlite() ? await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct) : null;
+            if (!db.Database.IsSqlite())
+            {
+                return await TransactionAsync();
+            }
+
+            // SQLite has one writer per file: the transaction runs on the file's writer thread after the writes queued
+            // before it (SqliteWriteGate); the span measures that wait.
+            var waiting = tracing.Start("sqlite.write-turn", tenant);
+            try
+            {
+                return await sqliteGate.RunAsync(db.Database.GetConnectionString()!, () =>
+                {
+                    waiting?.Dispose();
+                    return TransactionAsync();
+                }, ct);
+            }
+            finally
+            {
+                waiting?.Dispose();
+            }
+        }
+
+        async Task<WriteOutcome?> TransactionAsync()
+        {
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
                 var planned = await plan();
+
                 if (planned.Change is null)
                 {
                     await tx.RollbackAsync(ct);
@@ -207,6 +267,8 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
 
                 if (planned.Created is { } created)
                 {
+                    // A create's row is its lock: it is inserted before the counter is taken, as in the batch path
+                    // (rows first, then the counter), so no two writers ever take the two in opposite orders.
                     db.Entities.Add(created);
                     try
                     {
@@ -218,25 +280,24 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
                         return null; // another node created the same id since the read
                     }
                 }
-                else
-                {
-                    await db.SaveChangesAsync(ct);
-                }
 
                 var seq = await TenantSequence.NextAsync(db, tx, tenant, ct);
                 var outcome = planned.Outcome with { Seq = seq };
-                db.Changes.Add(planned.Change(seq));
+                var change = planned.Change(seq);
+                db.Changes.Add(change);
                 if (beforeCommit is not null)
                 {
                     await beforeCommit(outcome);
                 }
 
+                // An update's or delete's row (locked since it was read) goes with the change-log row in one round trip.
                 await db.SaveChangesAsync(ct);
                 using (var commit = tracing.Start("entity.commit", tenant))
                 {
                     commit?.SetTag("rs.seq", seq);
                     await tx.CommitAsync(ct);
-                    feed.Committed(tenant, seq); // its publication span is a child of this one
+                    // Pushed from here, with no thread-pool hop in between (on SQLite, from the writer thread).
+                    feed.Committed(tenant, [change]); // its publication span is a child of this one
                 }
 
                 return outcome;
@@ -259,11 +320,22 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         return span;
     }
 
-    /// <summary>The entity's row, tracked; on PostgreSQL locked until the transaction ends (SQLite has one writer).</summary>
-    private async Task<EntityRow?> LockAsync(string tenant, string type, string id, CancellationToken ct) =>
-        db.Database.IsSqlite()
+    /// <summary>
+    /// The entity's row. <paramref name="locked"/>: tracked, and on PostgreSQL locked until the transaction ends (SQLite
+    /// has one writer); otherwise a plain read for the one-statement write.
+    /// </summary>
+    private async Task<EntityRow?> ReadAsync(string tenant, string type, string id, bool locked, CancellationToken ct)
+    {
+        using var span = tracing.Start("entity.read", tenant);
+        if (!locked)
+        {
+            return await db.Entities.AsNoTracking().FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == type && e.Id == id, ct);
+        }
+
+        return db.Database.IsSqlite()
             ? await db.Entities.FirstOrDefaultAsync(e => e.TenantId == tenant && e.EntityType == type && e.Id == id, ct)
             : await db.Entities.FromSql($"SELECT * FROM entities WHERE tenant_id = {tenant} AND entity_type = {type} AND id = {id} FOR UPDATE").FirstOrDefaultAsync(ct);
+    }
 
     public static EntityDto ToDto(EntityRow row) => new(
         row.Id,

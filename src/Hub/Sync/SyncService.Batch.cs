@@ -155,10 +155,8 @@ public sealed partial class SyncService
 
             await BulkRows.InsertAsync(db, tx, changes, results.Values.Select(r => Receipt(tenant, clientId, r)).ToList(), ct);
             await tx.CommitAsync(ct);
-            if (writes.Count > 0)
-            {
-                feed.Committed(tenant, last);
-            }
+            turn?.Dispose(); // the push needs no database lock
+            feed.Committed(tenant, changes);
 
             foreach (var (id, result) in results)
             {

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -7,6 +9,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
+using RealtimeSync.Hub.Infrastructure.Hosting;
+using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Entities;
 using RealtimeSync.Shared.Realtime;
@@ -316,6 +320,44 @@ public abstract class EntitiesApiSuite : BackendSuite
         var all = (await (await reader.GetAsync("/api/tenants/demo/entities/team/changes?limit=500")).Content.ReadFromJsonAsync<ChangePage>(JsonSerializerOptions.Web))!.Changes.Select(c => c.Seq).ToList();
         Assert.Equal(all, seen);
         Assert.Equal(all.Distinct().Count(), seen.Count);
+    }
+
+    [Fact]
+    public async Task A_change_committed_here_is_pushed_from_memory_and_one_after_a_gap_is_read_from_the_log_in_order()
+    {
+        var nodeA = Start();
+        var nodeB = Start();
+        using var a = Client(nodeA);
+        using var b = Client(nodeB);
+        var node = nodeA.Services.GetRequiredService<NodeInfo>().NodeId;
+        var sources = new ConcurrentQueue<string>();
+        using var spans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == ProductTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = span =>
+            {
+                if (span.OperationName == "changefeed.publish" && span.GetTagItem(ProductTelemetry.NodeTag) as string == node)
+                {
+                    sources.Enqueue(span.GetTagItem("rs.changefeed.source") as string ?? "none");
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(spans);
+        var pushed = new ConcurrentQueue<long>();
+        using var listening = nodeA.Services.GetRequiredService<ChannelPublisher>().Listen("demo/entities/team", publication =>
+        {
+            pushed.Enqueue(publication.Data.GetProperty("seq").GetInt64());
+            return Task.CompletedTask;
+        });
+
+        var first = (await CreateMemberAsync(a, "x1"))["seq"]!.GetValue<long>();   // the next change: from memory
+        var other = (await CreateMemberAsync(b, "x2"))["seq"]!.GetValue<long>();   // committed by node B: A is not told
+        var third = (await CreateMemberAsync(a, "x3"))["seq"]!.GetValue<long>();   // after a gap: A reads the log
+        await nodeA.Services.GetRequiredService<EntityChangeFeed>().WaitPublishedAsync("demo", third, TimeSpan.FromSeconds(10));
+
+        Assert.Equal([first, other, third], pushed.ToArray());
+        Assert.Equal(["memory", "log"], sources.ToArray());
     }
 
     [Fact]

@@ -17,11 +17,13 @@ using RealtimeSync.Testing;
 //  2. sync/up throughput: 4 clients at once, batches of 100 CREATE events, events/s: the batch path, the one-by-one
 //     path of before issue 17 (a second node on the same database with Sync:BatchUpload=false) and a raw baseline
 //     (the same rows with multi-row INSERTs over Npgsql, one transaction per batch), with CPU and machine load.
-//  3. API edits: 16 concurrent editors PATCHing distinct entities of one tenant for 10 s, PATCH/s and p99.
+//  3. API edits: 16 concurrent editors PATCHing distinct entities of one tenant for 10 s, PATCH/s and p99: first on
+//     the second node with Entities:OneStatementEdits=false (every edit a row-locking transaction), then on the
+//     first (an edit is one conditional statement on PostgreSQL).
 //  4. the client SDK (src/Client): initial pull of 100k entities into an empty SQLite store and push of 10k events
 //     written offline, each beside a bare HTTP client doing the same sync/down pages / sync/up batches (ClientPhases.cs).
 // The change logs are inserted with generate_series (not through the API); the host runs in-process.
-// --only client runs phase 4 alone (after starting the host).
+// --only client runs phase 4 alone (after starting the host); --only up runs phase 2's batch path and raw baseline.
 var pages = Arg("--pages", 300);
 var batches = Arg("--batches", 15);
 var clients = Arg("--clients", 4);
@@ -30,7 +32,8 @@ var editors = Arg("--editors", 16);
 var editSeconds = Arg("--edit-seconds", 10);
 var pullEntities = Arg("--pull", 100_000);
 var pushEvents = Arg("--push", 10_000);
-var onlyClient = Array.IndexOf(args, "--only") is var o && o >= 0 && o + 1 < args.Length && args[o + 1] == "client";
+var only = Array.IndexOf(args, "--only") is var o && o >= 0 && o + 1 < args.Length ? args[o + 1] : null;
+var onlyClient = only == "client";
 
 Directory.SetCurrentDirectory(AppContext.BaseDirectory); // WebApplicationFactory finds the Hub's manifest here
 await using var database = await TestServers.CreatePostgresDatabaseAsync();
@@ -52,8 +55,22 @@ await using var oneByOneApp = new HubApp(new Dictionary<string, string?>
     ["Sync:RateLimits:PerClient:PermitLimit"] = "0",
     ["Sync:RateLimits:PerTenant:PermitLimit"] = "0",
     ["Sync:BatchUpload"] = "false",
+    ["Entities:OneStatementEdits"] = "false",
 });
 _ = oneByOneApp.Services;
+
+if (only == "up")
+{
+    // Phase 2 alone (batch path, then the raw baseline), e.g. to profile the server with dotnet-trace meanwhile. A
+    // first round warms the JIT up (a cold process spends much of its CPU in tiered compilation).
+    await UpThroughputAsync(app, "warm-up");
+    var upOnly = await Measured(() => UpThroughputAsync(app, "batch"));
+    var rawOnly = await Measured(() => RawThroughputAsync(database.ConnectionString));
+    Console.WriteLine($"batch path {upOnly.Result.Events / upOnly.Result.Seconds:F0} events/s ({upOnly.Cores:F2} cores, machine {upOnly.Busy:F0} %), " +
+                      $"raw {rawOnly.Result.Events / rawOnly.Result.Seconds:F0} events/s ({rawOnly.Cores:F2} cores, machine {rawOnly.Busy:F0} %): " +
+                      $"{100 * (upOnly.Result.Events / upOnly.Result.Seconds) / (rawOnly.Result.Events / rawOnly.Result.Seconds):F0} %");
+    return 0;
+}
 
 // 4. Client SDK vs bare HTTP, first (before the 1M seed), bare first in each pair.
 Console.WriteLine($"Seeding: tenant b100k with {pullEntities:N0} entities (one CREATE change each)...");
@@ -133,7 +150,8 @@ var big = await DownLatencyAsync("b1m", bigChanges);
 var up = await Measured(() => UpThroughputAsync(app, "batch"));
 var upBefore = await Measured(() => UpThroughputAsync(oneByOneApp, "one"));
 var raw = await Measured(() => RawThroughputAsync(database.ConnectionString));
-var edits = await Measured(() => EditsAsync());
+var editsBefore = await Measured(() => EditsAsync(oneByOneApp, "locked"));
+var edits = await Measured(() => EditsAsync(app, "statement"));
 
 Console.WriteLine();
 Console.WriteLine("| sync/down, limit 500 | pages | p50 ms | p99 ms | max ms |");
@@ -152,7 +170,15 @@ foreach (var (name, run) in new[] { ("batch path (one transaction per batch)", u
 
 Console.WriteLine($"batch path = {100 * (up.Result.Events / up.Result.Seconds) / (raw.Result.Events / raw.Result.Seconds):F0} % of the raw baseline; {(up.Result.Events / up.Result.Seconds) / (upBefore.Result.Events / upBefore.Result.Seconds):F1} x the one-by-one path");
 Console.WriteLine();
-Console.WriteLine($"API edits: {editors} editors on distinct entities of one tenant for {editSeconds} s: {edits.Result.Count:N0} PATCHes = {edits.Result.Count / edits.Result.Seconds:F0} PATCH/s, p50 {edits.Result.P50:F1} ms, p99 {edits.Result.P99:F1} ms (bench process {edits.Cores:F2} cores, machine {edits.Busy:F0} % busy)");
+Console.WriteLine($"| API edits: {editors} editors on distinct entities of one tenant, {editSeconds} s | PATCHes | PATCH/s | p50 ms | p99 ms | bench process cores | machine busy % |");
+Console.WriteLine("|---|---|---|---|---|---|---|");
+foreach (var (name, run) in new[] { ("row-locking transaction (Entities:OneStatementEdits=false, before)", editsBefore), ("one conditional statement (after)", edits) })
+{
+    var r = run.Result;
+    Console.WriteLine($"| {name} | {r.Count:N0} | {r.Count / r.Seconds:F0} | {r.P50:F1} | {r.P99:F1} | {run.Cores:F2} | {run.Busy:F0} |");
+}
+
+Console.WriteLine($"one statement = {(edits.Result.Count / edits.Result.Seconds) / (editsBefore.Result.Count / editsBefore.Result.Seconds):F2} x the PATCH/s of the row-locking transaction");
 
 await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
 {
@@ -176,6 +202,7 @@ await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
     },
     client = clientJson,
     edits = new { editors, edits.Result.Count, edits.Result.Seconds, perSecond = edits.Result.Count / edits.Result.Seconds, edits.Result.P50, edits.Result.P99, edits.Cores, edits.Busy },
+    editsBefore = new { editors, editsBefore.Result.Count, editsBefore.Result.Seconds, perSecond = editsBefore.Result.Count / editsBefore.Result.Seconds, editsBefore.Result.P50, editsBefore.Result.P99, editsBefore.Cores, editsBefore.Busy },
 }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"JSON: {file}");
 return 0;
@@ -328,13 +355,13 @@ async Task<UpRun> RawThroughputAsync(string connectionString)
 }
 
 // Editors PATCH their own entity (its version chain) as fast as they get answers, all at once.
-async Task<(int Count, double Seconds, double P50, double P99)> EditsAsync()
+async Task<(int Count, double Seconds, double P50, double P99)> EditsAsync(HubApp node, string label)
 {
-    using var setup = Client("demo", "bench-editor-setup");
+    using var setup = Client("demo", "bench-editor-setup", node);
     for (var e = 0; e < editors; e++)
     {
         using var created = await setup.PostAsync("/api/tenants/demo/entities/team", new StringContent(
-            new JsonObject { ["id"] = $"edit-{e}", ["fields"] = new JsonObject { ["name"] = $"Editor {e}", ["role"] = "Dev" } }.ToJsonString(), Encoding.UTF8, "application/json"));
+            new JsonObject { ["id"] = $"edit-{label}-{e}", ["fields"] = new JsonObject { ["name"] = $"Editor {e}", ["role"] = "Dev" } }.ToJsonString(), Encoding.UTF8, "application/json"));
         created.EnsureSuccessStatusCode();
     }
 
@@ -343,11 +370,11 @@ async Task<(int Count, double Seconds, double P50, double P99)> EditsAsync()
     var stopAt = DateTime.UtcNow.AddSeconds(editSeconds);
     await Task.WhenAll(Enumerable.Range(0, editors).Select(async e =>
     {
-        using var http = Client("demo", $"bench-editor-{e}");
+        using var http = Client("demo", $"bench-editor-{e}", node);
         for (long version = 1, n = 0; DateTime.UtcNow < stopAt; n++)
         {
             var started = Stopwatch.GetTimestamp();
-            using var response = await http.PatchAsync($"/api/tenants/demo/entities/team/edit-{e}", new StringContent(
+            using var response = await http.PatchAsync($"/api/tenants/demo/entities/team/edit-{label}-{e}", new StringContent(
                 new JsonObject { ["baseVersion"] = version, ["fields"] = new JsonObject { ["bio"] = $"edit {n}" } }.ToJsonString(), Encoding.UTF8, "application/json"));
             response.EnsureSuccessStatusCode();
             version = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["entity"]!["version"]!.GetValue<long>();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
 using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Shared.Entities;
@@ -38,7 +39,7 @@ public sealed record WriteOutcome(WriteStatus Status, EntityDto? Entity, MergeRe
 /// and takes the tenant's sequence at the last instant before commit (sequence numbers commit in order, see
 /// <see cref="TenantSequence"/>). Committed changes are handed to <see cref="EntityChangeFeed"/> in memory.
 /// </summary>
-public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate, Tracing tracing)
+public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate, Tracing tracing, IOptions<EntityWriteOptions> options)
 {
     /// <summary>Optimistic tries of a PostgreSQL edit before it takes the row lock instead (each lost try means another write of the same entity committed).</summary>
     private const int OptimisticAttempts = 3;
@@ -175,7 +176,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     /// </summary>
     private async Task<WriteOutcome> WriteAsync(string tenant, string type, string id, Func<EntityRow?, PlannedWrite> decide, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit)
     {
-        if (beforeCommit is null && !db.Database.IsSqlite())
+        if (beforeCommit is null && options.Value.OneStatementEdits && !db.Database.IsSqlite())
         {
             for (var attempt = 0; attempt < OptimisticAttempts; attempt++)
             {

@@ -74,6 +74,7 @@ public sealed partial class SyncService
             var now = clock.GetUtcNow();
             var results = new Dictionary<string, SyncResult>(StringComparer.Ordinal);
             var writes = new List<(SyncEvent Event, int Index, PlannedWrite Write)>();
+            var createdRows = new List<EntityRow>();
             foreach (var (index, e, schema) in todo)
             {
                 if (schema is null)
@@ -97,7 +98,7 @@ public sealed partial class SyncService
                                   ?? (planned = EntityWrites.Create(tenant, schema, e.EntityId, merge!, row, who, now)).Outcome;
                         if (planned?.Created is { } created)
                         {
-                            db.Entities.Add(created);
+                            createdRows.Add(created); // inserted with the others below, in the state the batch leaves it
                             rows[key] = created;
                         }
 
@@ -135,8 +136,9 @@ public sealed partial class SyncService
                 results[e.Id] = mapped;
             }
 
-            await db.SaveChangesAsync(ct); // entity rows and conflict rows
+            await db.SaveChangesAsync(ct); // changed entity rows and conflict rows
             db.ChangeTracker.Clear();
+            await BulkRows.InsertEntitiesAsync(db, tx, createdRows, ct);
 
             // The last instant: the counter, then the change log and every receipt in one round trip, then commit.
             long last = 0;

@@ -6,12 +6,51 @@ using RealtimeSync.Hub.Infrastructure.Persistence;
 namespace RealtimeSync.Hub.Sync.Internal;
 
 /// <summary>
-/// The change-log rows and receipts of a sync/up transaction, written while it holds the tenant counter: on
+/// The new entity rows, change-log rows and receipts of a sync/up transaction. Change-log rows and receipts are written while it holds the tenant counter: on
 /// PostgreSQL as two multi-row INSERTs (unnest of column arrays) in one round trip, so the counter is held for
 /// three round trips (counter, this, commit) whatever the batch size; on SQLite (one writer anyway) through EF.
 /// </summary>
 internal static class BulkRows
 {
+    /// <summary>
+    /// New entity rows of a batch: on PostgreSQL one INSERT of column arrays (a unique violation — another writer created
+    /// the same id — fails it like EF's insert would, and the batch is decided again); on SQLite through EF.
+    /// </summary>
+    public static async Task InsertEntitiesAsync(RealtimeSyncDb db, IDbContextTransaction tx, IReadOnlyList<EntityRow> rows, CancellationToken ct)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+
+        if (db.Database.IsSqlite())
+        {
+            db.Entities.AddRange(rows);
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+            return;
+        }
+
+        await using var insert = new NpgsqlCommand(
+            "INSERT INTO entities (tenant_id, entity_type, id, version, fields, field_versions, deleted, deleted_at, deleted_by, created_at, created_by, updated_at, updated_by) " +
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::text[], $12::timestamptz[], $13::text[])",
+            (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)tx.GetDbTransaction());
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.TenantId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.EntityType).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Id).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Version).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Fields).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.FieldVersions).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Deleted).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.DeletedAt?.UtcDateTime).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.DeletedBy).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.CreatedAt.UtcDateTime).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.CreatedBy).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.UpdatedAt.UtcDateTime).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.UpdatedBy).ToArray() });
+        await insert.ExecuteNonQueryAsync(ct);
+    }
+
     public static async Task InsertAsync(RealtimeSyncDb db, IDbContextTransaction tx, IReadOnlyList<ChangeRow> changes, IReadOnlyList<OutboxReceiptRow> receipts, CancellationToken ct)
     {
         if (db.Database.IsSqlite())

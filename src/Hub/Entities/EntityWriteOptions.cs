@@ -1,0 +1,12 @@
+namespace RealtimeSync.Hub.Entities;
+
+/// <summary>How single entity writes reach the database (section <c>Entities</c>).</summary>
+public sealed class EntityWriteOptions
+{
+    /// <summary>
+    /// true: on PostgreSQL an edit without receipts is one statement conditional on the version it was decided on
+    /// (<see cref="EntityStatement"/>). false: every edit is a row-locking transaction, as before issue 17's latency
+    /// work. Kept for the sync benchmark's before/after; not for production.
+    /// </summary>
+    public bool OneStatementEdits { get; set; } = true;
+}

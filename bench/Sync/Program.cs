@@ -25,7 +25,7 @@ using RealtimeSync.Testing;
 // The change logs are inserted with generate_series (not through the API); the host runs in-process.
 // --only client runs phase 4 alone (after starting the host); --only up runs phase 2's batch path and raw baseline.
 var pages = Arg("--pages", 300);
-var batches = Arg("--batches", 15);
+var batches = Arg("--batches", 50);
 var clients = Arg("--clients", 4);
 var bigChanges = Arg("--big", 1_000_000);
 var editors = Arg("--editors", 16);

@@ -297,7 +297,8 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
                 {
                     commit?.SetTag("rs.seq", seq);
                     await tx.CommitAsync(ct);
-                    // Pushed from here, with no thread-pool hop in between (on SQLite, from the writer thread).
+                    // Pushed from here, with no thread-pool hop in between (on SQLite, from the writer thread: a hand-off
+                    // to a thread of its own measured 3 ms more at p50 on a busy machine, waiting to be scheduled).
                     feed.Committed(tenant, [change]); // its publication span is a child of this one
                 }
 

@@ -17,10 +17,8 @@ public sealed class EntityStatementTests : BackendSuite
     [Fact]
     public async Task An_edit_decided_on_a_version_that_moved_writes_nothing_and_one_on_the_current_version_writes_row_change_and_seq()
     {
-        var app = Start();
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
-        var row = await db.Entities.AsNoTracking().SingleAsync(e => e.TenantId == "demo" && e.EntityType == "team" && e.Id == "ada");
+        var (scope, db, row) = await SeededMemberAsync();
+        await using var _ = scope;
         var counter = await CounterAsync(db);
         var changes = await db.Changes.CountAsync(c => c.TenantId == "demo");
         var read = row.Version;
@@ -47,14 +45,21 @@ public sealed class EntityStatementTests : BackendSuite
     [Fact]
     public async Task A_create_of_an_id_that_exists_writes_nothing()
     {
-        var app = Start();
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
-        var row = await db.Entities.AsNoTracking().SingleAsync(e => e.TenantId == "demo" && e.EntityType == "team" && e.Id == "ada");
+        var (scope, db, row) = await SeededMemberAsync();
+        await using var _ = scope;
         var counter = await CounterAsync(db);
 
         Assert.Null(await EntityStatement.WriteAsync(db, row, readVersion: null, Change(row, "create"), CancellationToken.None));
         Assert.Equal(counter, await CounterAsync(db));
+    }
+
+    /// <summary>A host on a fresh database, a scope's database context and the seeded team member ada as stored.</summary>
+    private async Task<(AsyncServiceScope Scope, RealtimeSyncDb Db, EntityRow Ada)> SeededMemberAsync()
+    {
+        var scope = Start().Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
+        var ada = await db.Entities.AsNoTracking().SingleAsync(e => e.TenantId == "demo" && e.EntityType == "team" && e.Id == "ada");
+        return (scope, db, ada);
     }
 
     private static Task<long> CounterAsync(RealtimeSyncDb db) =>

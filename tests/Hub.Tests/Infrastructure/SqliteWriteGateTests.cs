@@ -92,5 +92,6 @@ public sealed class SqliteWriteGateTests
         Assert.Equal(1, await gate.RunAsync(File, () => Task.FromResult(1), CancellationToken.None));
         gate.Dispose();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => gate.RunAsync(File, () => Task.FromResult(2), CancellationToken.None));
+        gate.Dispose(); // a second dispose (DI disposes a service registered twice twice) is harmless
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using RealtimeSync.Hub.Infrastructure.Hosting;
 
 namespace RealtimeSync.Hub.Infrastructure.Persistence;
 
@@ -14,7 +15,7 @@ namespace RealtimeSync.Hub.Infrastructure.Persistence;
 /// </summary>
 public sealed class SqliteWriteGate : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Writer> writers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DedicatedThread> writers = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Runs <paramref name="work"/> on the file's writer thread once the writes queued before it are done, with the
@@ -74,49 +75,13 @@ public sealed class SqliteWriteGate : IDisposable
         }
     }
 
-    private Writer WriterOf(string connectionString) => writers.GetOrAdd(connectionString, _ => new Writer());
+    private DedicatedThread WriterOf(string connectionString) => writers.GetOrAdd(connectionString, _ => new DedicatedThread("sqlite-writer"));
 
     private static Task<T> RunIn<T>(ExecutionContext context, Func<Task<T>> work)
     {
         Task<T>? task = null;
         ExecutionContext.Run(context, _ => task = work(), null);
         return task!;
-    }
-
-    /// <summary>One background thread taking queued writes in order.</summary>
-    private sealed class Writer : IDisposable
-    {
-        private readonly BlockingCollection<Action> queue = new();
-
-        public Writer()
-        {
-            var thread = new Thread(Loop) { IsBackground = true, Name = "sqlite-writer" };
-            thread.Start();
-        }
-
-        public void Post(Action write)
-        {
-            try
-            {
-                queue.Add(write);
-            }
-            catch (InvalidOperationException)
-            {
-                throw new ObjectDisposedException(nameof(SqliteWriteGate), "The host is stopping: no more SQLite writes.");
-            }
-        }
-
-        public void Dispose() => queue.CompleteAdding();
-
-        private void Loop()
-        {
-            foreach (var write in queue.GetConsumingEnumerable())
-            {
-                write();
-            }
-
-            queue.Dispose();
-        }
     }
 
     private sealed class Turn : IDisposable

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Edit-to-screen latency on SQLite and PostgreSQL with the issue's defaults (500 subscribers, 100/s,
-# 2 × (5 s baseline + 5 s edits)); see bench/README.md. Extra arguments go to the benchmark, e.g.
+# 2 × (5 s baseline + 5 s edits), after 10 s + 10 s of warm-up); see bench/README.md. Extra arguments go to the benchmark, e.g.
 #     bench/run-edit-latency.sh --subscribers 200 --rate 50
 #     NEIGHBOUR_CORES=0.3 bench/run-edit-latency.sh --spans
-# Takes about 2 minutes (build included). Results: Markdown on stdout, JSON in bench/results/.
+# Takes about 3 minutes (build included). Results: Markdown on stdout, JSON in bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,7 +6,7 @@ namespace RealtimeSync.EditLatency;
 internal sealed record BenchOptions
 {
     public const string Usage = """
-        usage: EditLatency [--subscribers 500] [--rate 100] [--seconds 5] [--phases 2] [--warmup 2]
+        usage: EditLatency [--subscribers 500] [--rate 100] [--seconds 5] [--phases 2] [--warmup 10]
                            [--entities 20] [--backend sqlite|postgres|both] [--postgres "<Npgsql connection string>"]
                            [--out <results folder>] [--spans]
           --spans: also list where each measured edit spent its wall time (the product's and Npgsql's spans).
@@ -27,7 +27,7 @@ internal sealed record BenchOptions
     public int Phases { get; init; } = 2;
 
     /// <summary>Unmeasured seconds of each mode before the first phase (JIT, pools, query caches).</summary>
-    public int WarmUpSeconds { get; init; } = 2;
+    public int WarmUpSeconds { get; init; } = 10;
 
     /// <summary>Entities edited round-robin, each with its own version chain.</summary>
     public int Entities { get; init; } = 20;

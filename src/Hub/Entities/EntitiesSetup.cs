@@ -7,6 +7,7 @@ public static class EntitiesSetup
         builder.Services.AddSingleton<EntityTypes>();
         builder.Services.Configure<EntityWriteOptions>(builder.Configuration.GetSection("Entities"));
         builder.Services.AddScoped<EntityStore>();
+        builder.Services.AddSingleton<EntityRowCache>();
         builder.Services.AddSingleton<EntityChangeFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EntityChangeFeed>());
         return builder;

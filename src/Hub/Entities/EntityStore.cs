@@ -39,7 +39,7 @@ public sealed record WriteOutcome(WriteStatus Status, EntityDto? Entity, MergeRe
 /// and takes the tenant's sequence at the last instant before commit (sequence numbers commit in order, see
 /// <see cref="TenantSequence"/>). Committed changes are handed to <see cref="EntityChangeFeed"/> in memory.
 /// </summary>
-public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate, Tracing tracing, IOptions<EntityWriteOptions> options)
+public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityChangeFeed feed, SqliteWriteGate sqliteGate, Tracing tracing, IOptions<EntityWriteOptions> options, EntityRowCache cache)
 {
     /// <summary>Optimistic tries of a PostgreSQL edit before it takes the row lock instead (each lost try means another write of the same entity committed).</summary>
     private const int OptimisticAttempts = 3;
@@ -180,24 +180,39 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
         {
             for (var attempt = 0; attempt < OptimisticAttempts; attempt++)
             {
-                var row = await ReadAsync(tenant, type, id, locked: false, ct);
+                // First try: the row as this node last wrote it, if it has it (no read). Its decision is only used when
+                // it writes: the write then fails if the row moved. Anything else is decided again on a fresh read.
+                var cached = attempt == 0 ? cache.Find(tenant, type, id) : null;
+                var row = cached ?? await ReadAsync(tenant, type, id, locked: false, ct);
                 var readVersion = row?.Version; // the decision may change the row in place
                 var planned = decide(row);
+                if (planned.Change is null && cached is not null)
+                {
+                    row = await ReadAsync(tenant, type, id, locked: false, ct);
+                    readVersion = row?.Version;
+                    cached = null;
+                    planned = decide(row);
+                }
+
                 if (planned.Change is null)
                 {
                     return planned.Outcome;
                 }
 
                 using var commit = tracing.Start("entity.commit", tenant);
-                var seq = await EntityStatement.WriteAsync(db, planned.Created ?? row!, planned.Created is null ? readVersion : null, planned.Change(0), ct);
+                commit?.SetTag("rs.row", cached is null ? "read" : "cached");
+                var written = planned.Created ?? row!;
+                var seq = await EntityStatement.WriteAsync(db, written, planned.Created is null ? readVersion : null, planned.Change(0), ct);
                 if (seq is { } committed)
                 {
                     commit?.SetTag("rs.seq", committed);
+                    cache.Remember(written);
                     feed.Committed(tenant, [planned.Change(committed)]); // its publication span is a child of this one
                     return planned.Outcome with { Seq = committed };
                 }
 
                 commit?.SetTag("rs.retry", "row-moved");
+                cache.Forget(tenant, type, id);
             }
         }
 

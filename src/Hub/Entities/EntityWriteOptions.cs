@@ -9,4 +9,10 @@ public sealed class EntityWriteOptions
     /// work. Kept for the sync benchmark's before/after; not for production.
     /// </summary>
     public bool OneStatementEdits { get; set; } = true;
+
+    /// <summary>
+    /// Rows this node keeps after its one-statement edits, to decide the next edit of the same entity without reading
+    /// it first (<see cref="EntityRowCache"/>); 0 turns it off.
+    /// </summary>
+    public int CachedRows { get; set; } = 4096;
 }

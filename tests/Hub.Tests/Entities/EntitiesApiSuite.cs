@@ -361,6 +361,46 @@ public abstract class EntitiesApiSuite : BackendSuite
     }
 
     [Fact]
+    public async Task A_node_that_wrote_an_entity_last_never_overwrites_a_later_edit_made_on_another_node()
+    {
+        var nodeA = Start();
+        var nodeB = Start();
+        using var a = Client(nodeA);
+        using var b = Client(nodeB);
+        const string Ada = "/api/tenants/demo/entities/team/ada";
+        var version = (await ReadAsync(await a.GetAsync(Ada)))["version"]!.GetValue<long>();
+
+        Assert.Equal(HttpStatusCode.OK, (await PatchAsync(a, Ada, version, """{"role":"Analyst"}""")).StatusCode);     // A keeps ada as it wrote it
+        Assert.Equal(HttpStatusCode.OK, (await PatchAsync(b, Ada, version + 1, """{"email":"ada@b.example"}""")).StatusCode);
+        var third = await PatchAsync(a, Ada, version + 1, """{"bio":"Notes"}""");                                       // decided on A's old row first
+
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+        var fields = (await ReadAsync(await b.GetAsync(Ada)))["fields"]!;
+        Assert.Equal(("Analyst", "ada@b.example", "Notes"), (fields["role"]!.GetValue<string>(), fields["email"]!.GetValue<string>(), fields["bio"]!.GetValue<string>()));
+        Assert.Equal(version + 3, (await ReadAsync(third))["entity"]!["version"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task An_edit_that_would_write_nothing_on_the_row_a_node_last_wrote_is_decided_on_the_current_row()
+    {
+        var nodeA = Start();
+        var nodeB = Start();
+        using var a = Client(nodeA);
+        using var b = Client(nodeB);
+        const string Ada = "/api/tenants/demo/entities/team/ada";
+        var version = (await ReadAsync(await a.GetAsync(Ada)))["version"]!.GetValue<long>();
+        await PatchAsync(a, Ada, version, """{"bio":"first"}""");
+        await PatchAsync(b, Ada, version + 1, """{"bio":"second"}""");
+
+        // On A's last row (version + 1) this base version does not exist yet (400) — on the current row it is a no-op.
+        var response = await PatchAsync(a, Ada, version + 2, """{"bio":"second"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await ReadAsync(response);
+        Assert.Equal(("no-change", version + 2), (body["status"]!.GetValue<string>(), body["entity"]!["version"]!.GetValue<long>()));
+    }
+
+    [Fact]
     public async Task Entity_types_and_per_tenant_fields_come_from_configuration()
     {
         var app = Start(new()

@@ -205,6 +205,9 @@ public sealed class EntityRow
     public DateTimeOffset UpdatedAt { get; set; }
 
     public required string UpdatedBy { get; set; }
+
+    /// <summary>A detached copy (every member is immutable or a value: a shallow copy is a full one).</summary>
+    public EntityRow Copy() => (EntityRow)MemberwiseClone();
 }
 
 public sealed class ChangeRow

@@ -21,6 +21,8 @@ namespace RealtimeSync.Hub.Tests.Entities;
 /// <summary>The entities API through the real host, run on SQLite and on PostgreSQL.</summary>
 public abstract class EntitiesApiSuite : BackendSuite
 {
+    private const string Ada = "/api/tenants/demo/entities/team/ada";
+
     protected static HttpClient Client(HubApp app, string tenant = "demo", string role = "editor", string subject = "tester")
     {
         var client = app.CreateClient();
@@ -50,6 +52,14 @@ public abstract class EntitiesApiSuite : BackendSuite
         await using var scope = app.Services.CreateAsyncScope();
         var (changes, _) = await scope.ServiceProvider.GetRequiredService<EntityStore>().ChangesAsync("demo", 0, 10_000, type);
         return changes.Count;
+    }
+
+    /// <summary>Editors on two nodes of this test's database, and the current version of the seeded member ada.</summary>
+    private async Task<(HttpClient A, HttpClient B, long Version)> TwoNodesAndAdasVersionAsync()
+    {
+        var a = Client(Start());
+        var b = Client(Start());
+        return (a, b, (await ReadAsync(await a.GetAsync(Ada)))["version"]!.GetValue<long>());
     }
 
     [Fact]
@@ -363,12 +373,9 @@ public abstract class EntitiesApiSuite : BackendSuite
     [Fact]
     public async Task A_node_that_wrote_an_entity_last_never_overwrites_a_later_edit_made_on_another_node()
     {
-        var nodeA = Start();
-        var nodeB = Start();
-        using var a = Client(nodeA);
-        using var b = Client(nodeB);
-        const string Ada = "/api/tenants/demo/entities/team/ada";
-        var version = (await ReadAsync(await a.GetAsync(Ada)))["version"]!.GetValue<long>();
+        var (a, b, version) = await TwoNodesAndAdasVersionAsync();
+        using var _a = a;
+        using var _b = b;
 
         Assert.Equal(HttpStatusCode.OK, (await PatchAsync(a, Ada, version, """{"role":"Analyst"}""")).StatusCode);     // A keeps ada as it wrote it
         Assert.Equal(HttpStatusCode.OK, (await PatchAsync(b, Ada, version + 1, """{"email":"ada@b.example"}""")).StatusCode);
@@ -383,12 +390,9 @@ public abstract class EntitiesApiSuite : BackendSuite
     [Fact]
     public async Task An_edit_that_would_write_nothing_on_the_row_a_node_last_wrote_is_decided_on_the_current_row()
     {
-        var nodeA = Start();
-        var nodeB = Start();
-        using var a = Client(nodeA);
-        using var b = Client(nodeB);
-        const string Ada = "/api/tenants/demo/entities/team/ada";
-        var version = (await ReadAsync(await a.GetAsync(Ada)))["version"]!.GetValue<long>();
+        var (a, b, version) = await TwoNodesAndAdasVersionAsync();
+        using var _a = a;
+        using var _b = b;
         await PatchAsync(a, Ada, version, """{"bio":"first"}""");
         await PatchAsync(b, Ada, version + 1, """{"bio":"second"}""");
 

@@ -252,7 +252,23 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             }
 
             // SQLite has one writer per file: the transaction runs on the file's writer thread after the writes queued
-            // before it (SqliteWriteGate); the span measures that wait.
+            // before it (SqliteWriteGate); the span measures that wait. A backoffice circuit's edit (it has a
+            // synchronization context) instead runs on the circuit under a turn of the writer thread, as before the
+            // writer thread: its own push then reaches the circuit inline, during the save.
+            if (SynchronizationContext.Current is not null)
+            {
+                IDisposable turn;
+                using (tracing.Start("sqlite.write-turn", tenant))
+                {
+                    turn = await sqliteGate.EnterAsync(db.Database.GetConnectionString()!, ct);
+                }
+
+                using (turn)
+                {
+                    return await TransactionAsync();
+                }
+            }
+
             var waiting = tracing.Start("sqlite.write-turn", tenant);
             try
             {

@@ -226,8 +226,8 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     /// change-log row (and <paramref name="beforeCommit"/>'s rows: sync receipts, applied once and recorded
     /// once; it may throw to roll the write back) in one round trip and commits (a create inserts its row before
     /// the sequence: that insert is its lock). The committed change goes to the feed in memory. The counter row is
-    /// held only for that last step, which keeps sequence numbers committing in order (see <see cref="TenantSequence"/>). A write that
-    /// changes nothing is rolled back. A create that loses a race for its id to another node is decided once
+    /// held only for that last step, which keeps sequence numbers committing in order (see <see cref="TenantSequence"/>).
+    /// A write that changes nothing is rolled back. A create that loses a race for its id to another node is decided once
     /// more: it then finds the row and answers AlreadyExists.
     /// </summary>
     private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, Func<Task<PlannedWrite>> plan, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit = null)
@@ -290,7 +290,6 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             try
             {
                 var planned = await plan();
-
                 if (planned.Change is null)
                 {
                     await tx.RollbackAsync(ct);

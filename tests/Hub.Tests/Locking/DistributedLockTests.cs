@@ -151,6 +151,47 @@ public sealed class DistributedLockTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_lease_whose_renewals_stall_counts_as_lost_once_its_key_could_have_expired()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Redis:Configuration"] = TestServers.Redis,
+            ["Redis:ChannelPrefix"] = prefix,
+        }).Build();
+        using var aConnection = new RedisConnection(configuration);
+        using var bConnection = new RedisConnection(configuration);
+        // A's renewals are scheduled on a clock that never moves: its process is paused, as far as the lease can tell.
+        var aLock = new RedisDistributedLock(aConnection, configuration, NullLogger<RedisDistributedLock>.Instance)
+        {
+            RenewalClock = new DocumentSync.ManualClock(DateTimeOffset.UnixEpoch),
+        };
+        var bLock = new RedisDistributedLock(bConnection, configuration, NullLogger<RedisDistributedLock>.Instance);
+        var ttl = TimeSpan.FromSeconds(1);
+
+        var acquired = Stopwatch.StartNew();
+        var stalled = await aLock.TryAcquireAsync("stalled-job", ttl);
+        Assert.NotNull(stalled);
+        var context = new SingletonJobContext(stalled, "node-a");
+        Assert.False(stalled.IsLost);
+        context.ThrowIfNotOwner();
+
+        LockLease? successor;
+        while ((successor = await bLock.TryAcquireAsync("stalled-job", TimeSpan.FromSeconds(5))) is null)
+        {
+            Assert.True(acquired.Elapsed < TimeSpan.FromSeconds(3), "B acquires once A's key expired");
+            await Task.Delay(20);
+        }
+
+        // By the time anyone else can hold the lock, A knows it does not, though no renewal of A ever ran.
+        Assert.True(stalled.IsLost, "A still counts itself the owner while B holds the lock");
+        Assert.Throws<OperationCanceledException>(context.ThrowIfNotOwner);
+        await WaitAsync(() => stalled.Lost.IsCancellationRequested, TimeSpan.FromSeconds(1), "A's Lost token fires");
+        Assert.True(successor.FencingToken > stalled.FencingToken);
+        await successor.DisposeAsync();
+        await stalled.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Redis_going_down_cancels_the_running_pass_promptly()
     {
         await using var redis = await PrivateRedis.StartAsync();
@@ -247,18 +288,15 @@ public sealed class DistributedLockTests : IAsyncLifetime
             try
             {
                 await Task.Delay(passDuration ?? TimeSpan.FromMilliseconds(30), ct);
-                var run = new Run(context.Node, context.FencingToken, start, clock.Elapsed);
-                if (!await node.Fenced.AppendAsync(name, context.FencingToken, $"{context.Node}:{context.FencingToken}"))
-                {
-                    lock (gate)
-                    {
-                        Refused.Add(run);
-                    }
-                }
 
+                // The pass's work happened while the lease was valid if the lease is still valid after it: read the
+                // time first, then check. (A pass that resumes late after a pause finds its lease gone and stops.)
+                var run = new Run(context.Node, context.FencingToken, start, clock.Elapsed);
+                context.ThrowIfNotOwner();
+                var written = await node.Fenced.AppendAsync(name, context.FencingToken, $"{context.Node}:{context.FencingToken}");
                 lock (gate)
                 {
-                    runs.Add(run with { End = clock.Elapsed });
+                    (written ? runs : Refused).Add(run);
                 }
             }
             catch (OperationCanceledException)

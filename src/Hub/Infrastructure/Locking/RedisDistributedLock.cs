@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using RealtimeSync.Hub.Infrastructure.Redis;
 using StackExchange.Redis;
@@ -9,7 +10,8 @@ namespace RealtimeSync.Hub.Infrastructure.Locking;
 /// for the fencing token. The lease renews every ttl/3 (PEXPIRE only while the value is still its token) and
 /// releases with DEL only while the value is still its token, so a late release never frees a successor's lock.
 /// The first renewal that fails or is refused marks the lease lost: the holder stops before the key can expire
-/// and another node take over.
+/// and another node take over. A lease whose renewals stop (a paused process, a starved thread pool) counts as lost
+/// once the key could have expired (<see cref="LockLease.IsLost"/>).
 /// </summary>
 public sealed partial class RedisDistributedLock(RedisConnection redis, IConfiguration configuration, ILogger<RedisDistributedLock> log) : IDistributedLock
 {
@@ -33,16 +35,20 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
         return 0
         """;
 
+    /// <summary>Schedules renewals (a test stalls them to play a paused process); validity is always measured on real time.</summary>
+    internal TimeProvider RenewalClock { get; init; } = TimeProvider.System;
+
     private string Prefix => configuration["Redis:ChannelPrefix"] is { Length: > 0 } prefix ? prefix : "rs";
 
     public async Task<LockLease?> TryAcquireAsync(string name, TimeSpan ttl, CancellationToken ct = default)
     {
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
         var key = (RedisKey)$"{Prefix}:lock:{name}";
+        var sent = Stopwatch.GetTimestamp();
         var fence = (long)await connection.Multiplexer.GetDatabase()
             .ScriptEvaluateAsync(AcquireScript, [key, $"{Prefix}:fence:{name}"], [token, (long)ttl.TotalMilliseconds])
             .WaitAsync(CommandTimeout, ct);
-        return fence == 0 ? null : new Lease(this, name, key, token, fence, ttl);
+        return fence == 0 ? null : new Lease(this, name, key, token, fence, ttl, sent);
     }
 
     [LoggerMessage(EventId = 7101, Level = LogLevel.Warning, Message = "Lock {Name} lost (renewal {Outcome}); its work stops")]
@@ -57,9 +63,10 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
         private readonly CancellationTokenSource stop = new();
         private readonly Task renewing;
 
-        public Lease(RedisDistributedLock owner, string name, RedisKey key, string token, long fence, TimeSpan ttl)
+        public Lease(RedisDistributedLock owner, string name, RedisKey key, string token, long fence, TimeSpan ttl, long sent)
             : base(name, fence)
         {
+            Confirm(sent, ttl);
             this.owner = owner;
             this.key = key;
             this.token = token;
@@ -74,7 +81,7 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
             {
                 try
                 {
-                    await Task.Delay(every, stop.Token);
+                    await Task.Delay(every, owner.RenewalClock, stop.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -83,6 +90,7 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
 
                 try
                 {
+                    var sent = Stopwatch.GetTimestamp();
                     var renewed = (long)await owner.connection.Multiplexer.GetDatabase()
                         .ScriptEvaluateAsync(RenewScript, [key], [token, (long)ttl.TotalMilliseconds])
                         .WaitAsync(Min(every, CommandTimeout));
@@ -92,6 +100,8 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
                         MarkLost();
                         return;
                     }
+
+                    Confirm(sent, ttl);
                 }
                 catch (Exception e)
                 {

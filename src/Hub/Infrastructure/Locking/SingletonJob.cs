@@ -14,14 +14,34 @@ public interface ISingletonJob
 
     /// <summary>
     /// One pass. <paramref name="ct"/> is cancelled when the node stops or loses the lock; pass
-    /// <see cref="SingletonJobContext.FencingToken"/> with writes that a stale owner must not make.
+    /// <see cref="SingletonJobContext.FencingToken"/> with writes that a stale owner must not make, and call
+    /// <see cref="SingletonJobContext.ThrowIfNotOwner"/> before a step that must not start on a lost lease.
     /// </summary>
     Task RunOnceAsync(SingletonJobContext context, CancellationToken ct);
 }
 
-/// <param name="FencingToken">Strictly greater than that of every earlier holder of the job's lock.</param>
-/// <param name="Node">This node's id.</param>
-public sealed record SingletonJobContext(long FencingToken, string Node);
+/// <summary>One pass's view of the job's lock.</summary>
+public sealed class SingletonJobContext(LockLease lease, string node)
+{
+    /// <summary>Strictly greater than that of every earlier holder of the job's lock.</summary>
+    public long FencingToken => lease.FencingToken;
+
+    /// <summary>This node's id.</summary>
+    public string Node => node;
+
+    /// <summary>
+    /// Throws <see cref="OperationCanceledException"/> when the lease is lost or its time has run out unconfirmed;
+    /// checks the clock itself, so it holds in a pass that resumes late after a pause.
+    /// </summary>
+    public void ThrowIfNotOwner()
+    {
+        if (lease.IsLost)
+        {
+            lease.MarkLost();
+            throw new OperationCanceledException($"The lock of {lease.Name} is lost", lease.Lost);
+        }
+    }
+}
 
 /// <summary><c>Locking:TtlSeconds</c> (default 15): how long a lock outlives a holder that died without releasing it.</summary>
 public sealed class SingletonJobOptions
@@ -83,11 +103,14 @@ public sealed partial class SingletonJobRunner(ISingletonJob job, IDistributedLo
         LogAcquired(log, job.Name, lease.FencingToken);
         try
         {
+            var context = new SingletonJobContext(lease, node);
             while (!both.IsCancellationRequested)
             {
+                // Checks the clock, not only the token: after a pause the lease's timer may not have fired yet.
+                context.ThrowIfNotOwner();
                 try
                 {
-                    await job.RunOnceAsync(new SingletonJobContext(lease.FencingToken, node), both.Token);
+                    await job.RunOnceAsync(context, both.Token);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

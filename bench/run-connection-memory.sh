@@ -52,5 +52,6 @@ sleep 3
 $tool snapshot "$hub_pid" "$work/after.tsv"
 rss_after="$(rss)"
 echo "RSS growth per connection: $(( (rss_after - rss_before) / count )) bytes ($count connections, $protocol hub protocol)"
+echo "Hub RSS: $(( rss_before / 1048576 )) MiB after warm-up, $(( rss_after / 1048576 )) MiB with $count connections"
 $tool compare "$work/before.tsv" "$work/after.tsv" "$count"
 echo >&3; exec 3>&-; wait "$holder"; holder=""

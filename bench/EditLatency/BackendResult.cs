@@ -21,7 +21,7 @@ internal sealed record Distribution(long Count, double P50, double P90, double P
 }
 
 /// <summary>Machine and process load over one mode's measured phases (see <see cref="PhaseLoad"/>).</summary>
-internal sealed record ModeLoad(double ProcessCores, double MachineBusyPercent, double StealPercent, long MaxThreadPoolQueue, int MaxThreads)
+internal sealed record ModeLoad(double ProcessCores, double MachineBusyPercent, double StealPercent, long MaxThreadPoolQueue, int MaxThreads, int Collections, double GcPauseMsPerSecond, double PeakWorkingSetMb)
 {
     public static ModeLoad Of(IReadOnlyList<PhaseLoad> phases)
     {
@@ -31,7 +31,10 @@ internal sealed record ModeLoad(double ProcessCores, double MachineBusyPercent, 
             phases.Sum(p => p.MachineBusyPercent * p.Seconds) / seconds,
             phases.Sum(p => p.StealPercent * p.Seconds) / seconds,
             phases.Max(p => p.MaxThreadPoolQueue),
-            phases.Max(p => p.MaxThreads));
+            phases.Max(p => p.MaxThreads),
+            phases.Sum(p => p.Collections),
+            phases.Sum(p => p.GcPauseMs) / seconds,
+            phases.Max(p => p.PeakWorkingSetMb));
     }
 }
 

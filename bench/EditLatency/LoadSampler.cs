@@ -8,7 +8,10 @@ namespace RealtimeSync.EditLatency;
 /// <param name="MachineBusyPercent">All cores, everything on the machine (/proc/stat: not idle, not iowait).</param>
 /// <param name="StealPercent">Time the hypervisor gave our vCPUs to someone else: the "noisy neighbour" share.</param>
 /// <param name="MaxThreadPoolQueue">Largest thread-pool backlog seen (sampled every 20 ms); a long queue means work waits for a thread.</param>
-internal sealed record PhaseLoad(Mode Mode, int Phase, double Seconds, double ProcessCores, double MachineBusyPercent, double StealPercent, long MaxThreadPoolQueue, int MaxThreads);
+/// <param name="Collections">Garbage collections in this process during the phase (every generation).</param>
+/// <param name="GcPauseMs">Time this process's threads were paused by the garbage collector during the phase.</param>
+/// <param name="PeakWorkingSetMb">Largest working set of this process seen (sampled every 20 ms).</param>
+internal sealed record PhaseLoad(Mode Mode, int Phase, double Seconds, double ProcessCores, double MachineBusyPercent, double StealPercent, long MaxThreadPoolQueue, int MaxThreads, int Collections, double GcPauseMs, double PeakWorkingSetMb);
 
 /// <summary>Measures one phase: start before the first send, <see cref="StopAsync"/> after the drain.</summary>
 internal sealed class LoadSampler
@@ -18,10 +21,13 @@ internal sealed class LoadSampler
     private readonly long started = Stopwatch.GetTimestamp();
     private readonly TimeSpan cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     private readonly CpuTimes? machineAtStart = CpuTimes.Read();
+    private readonly int collectionsAtStart = GC.CollectionCount(0);
+    private readonly TimeSpan pausedAtStart = GC.GetTotalPauseDuration();
     private readonly CancellationTokenSource stop = new();
     private readonly Task sampling;
     private long maxQueue;
     private int maxThreads;
+    private long maxWorkingSet;
 
     public LoadSampler(Mode mode, int phase)
     {
@@ -38,7 +44,8 @@ internal sealed class LoadSampler
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds;
         var (busy, steal) = CpuTimes.Read() is { } end && machineAtStart is { } start ? end.Since(start) : (double.NaN, double.NaN);
-        return new PhaseLoad(mode, phase, seconds, cpu / seconds, busy, steal, maxQueue, maxThreads);
+        return new PhaseLoad(mode, phase, seconds, cpu / seconds, busy, steal, maxQueue, maxThreads,
+            GC.CollectionCount(0) - collectionsAtStart, (GC.GetTotalPauseDuration() - pausedAtStart).TotalMilliseconds, maxWorkingSet / 1048576.0);
     }
 
     private async Task SampleAsync()
@@ -48,6 +55,7 @@ internal sealed class LoadSampler
         {
             maxQueue = Math.Max(maxQueue, ThreadPool.PendingWorkItemCount);
             maxThreads = Math.Max(maxThreads, ThreadPool.ThreadCount);
+            maxWorkingSet = Math.Max(maxWorkingSet, Environment.WorkingSet);
         }
     }
 

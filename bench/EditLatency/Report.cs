@@ -48,10 +48,10 @@ internal static class Report
         }
 
         o.WriteLine();
-        o.WriteLine("Load during the measured phases (process = this process, host and subscribers; machine = all cores, everyone; steal = vCPU time taken by the hypervisor):");
+        o.WriteLine("Load during the measured phases (process = this process, host and subscribers; machine = all cores, everyone; steal = vCPU time taken by the hypervisor; collections, GC pause and working set are this process's):");
         o.WriteLine();
-        o.WriteLine("| backend | mode | process cores | machine busy | steal | max thread-pool queue | max threads |");
-        o.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        o.WriteLine("| backend | mode | process cores | machine busy | steal | max thread-pool queue | max threads | collections | GC pause ms/s | peak working set MB |");
+        o.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             LoadRow(o, r.Backend, "baseline", r.Baseline.Load);
@@ -61,10 +61,10 @@ internal static class Report
         if (results.Any(r => r.EditSteps.Count > 0))
         {
             o.WriteLine();
-            o.WriteLine($"Edit path from spans (--spans), ms p50 / p99: start = offset from the server's request start, so a gap between one step's end and the next one's start is a wait (thread pool, locks); edits = {string.Join(", ", results.Select(r => $"{r.Backend} {r.EditSteps.FirstOrDefault()?.Edits ?? 0}"))}:");
+            o.WriteLine($"Edit path from spans (--spans), ms p50 / p99: start = offset from the server's request start, so a gap between one step's end and the next one's start is a wait (thread pool, locks); the last column is the mean over the 1 % of edits whose fan-out ended last; edits = {string.Join(", ", results.Select(r => $"{r.Backend} {r.EditSteps.FirstOrDefault()?.Edits ?? 0}"))}:");
             o.WriteLine();
-            o.WriteLine("| backend | step | per edit | start | duration |");
-            o.WriteLine("|---|---|---:|---|---|");
+            o.WriteLine("| backend | step | per edit | start | duration | slowest 1 %: start / duration (mean) |");
+            o.WriteLine("|---|---|---:|---|---|---|");
             foreach (var r in results)
             {
                 foreach (var step in r.EditSteps)
@@ -103,7 +103,7 @@ internal static class Report
         o.WriteLine($"| {backend} | {mode} | {(m.Response is { } r ? Pair(r) : "–")} | {Pair(m.Pushed)} | {Pair(m.FirstReceipt)} | {Pair(m.LastReceipt)} | {Pair(m.FromSchedule)} | {string.Join(", ", m.PhaseReceipts.Select(p => F(p.P99)))} |");
 
     private static void LoadRow(TextWriter o, string backend, string mode, ModeLoad l) =>
-        o.WriteLine($"| {backend} | {mode} | {F(l.ProcessCores)} | {F(l.MachineBusyPercent)} % | {F(l.StealPercent)} % | {l.MaxThreadPoolQueue} | {l.MaxThreads} |");
+        o.WriteLine($"| {backend} | {mode} | {F(l.ProcessCores)} | {F(l.MachineBusyPercent)} % | {F(l.StealPercent)} % | {l.MaxThreadPoolQueue} | {l.MaxThreads} | {l.Collections} | {F(l.GcPauseMsPerSecond)} | {l.PeakWorkingSetMb:0} |");
 
     private static string Pair(Distribution d) => $"{F(d.P50)} / {F(d.P99)}";
 

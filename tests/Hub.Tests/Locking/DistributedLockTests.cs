@@ -25,6 +25,13 @@ public sealed class DistributedLockTests : IAsyncLifetime
         }
     }
 
+    /// <summary>Settings for a lock built by hand (not through a <see cref="LockNode"/>): the test Redis, this test's prefix.</summary>
+    private IConfiguration LockConfiguration() => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+    {
+        ["Redis:Configuration"] = TestServers.Redis,
+        ["Redis:ChannelPrefix"] = prefix,
+    }).Build();
+
     private LockNode Start(string name, RecordingJob job, string? redis = null)
     {
         var node = new LockNode(name, redis ?? TestServers.Redis, prefix, job, TtlSeconds);
@@ -112,11 +119,7 @@ public sealed class DistributedLockTests : IAsyncLifetime
     [Fact]
     public async Task A_stale_owners_write_carrying_an_old_fencing_token_is_refused()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Redis:Configuration"] = TestServers.Redis,
-            ["Redis:ChannelPrefix"] = prefix,
-        }).Build();
+        var configuration = LockConfiguration();
         using var aConnection = new RedisConnection(configuration);
         using var bConnection = new RedisConnection(configuration);
         var aLock = new RedisDistributedLock(aConnection, configuration, NullLogger<RedisDistributedLock>.Instance);
@@ -153,11 +156,7 @@ public sealed class DistributedLockTests : IAsyncLifetime
     [Fact]
     public async Task A_lease_whose_renewals_stall_counts_as_lost_once_its_key_could_have_expired()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Redis:Configuration"] = TestServers.Redis,
-            ["Redis:ChannelPrefix"] = prefix,
-        }).Build();
+        var configuration = LockConfiguration();
         using var aConnection = new RedisConnection(configuration);
         using var bConnection = new RedisConnection(configuration);
         // A's renewals are scheduled on a clock that never moves: its process is paused, as far as the lease can tell.

@@ -19,11 +19,15 @@ using RealtimeSync.Testing;
 //     (the same rows with multi-row INSERTs over Npgsql, one transaction per batch), with CPU and machine load.
 //  3. API edits: 16 concurrent editors PATCHing distinct entities of one tenant for 10 s, PATCH/s and p99: first on
 //     the second node with Entities:OneStatementEdits=false (every edit a row-locking transaction), then on the
-//     first (an edit is one conditional statement on PostgreSQL).
+//     first (an edit is one conditional statement on PostgreSQL); then with each editor's PATCHes alternating between
+//     the first node and a third one (one statement too): every edit finds the row it kept from its last write stale
+//     (the other node wrote since), so it pays a failed statement and a read — the multi-node cost of kept rows —
+//     and the same on two nodes that keep no rows (Entities:CachedRows=0).
 //  4. the client SDK (src/Client): initial pull of 100k entities into an empty SQLite store and push of 10k events
 //     written offline, each beside a bare HTTP client doing the same sync/down pages / sync/up batches (ClientPhases.cs).
 // The change logs are inserted with generate_series (not through the API); the host runs in-process.
-// --only client runs phase 4 alone (after starting the host); --only up runs phase 2's batch path and raw baseline.
+// --only client runs phase 4 alone (after starting the host); --only up runs phase 2's batch path and raw baseline;
+// --only edits runs phase 3 alone.
 var pages = Arg("--pages", 300);
 var batches = Arg("--batches", 50);
 var clients = Arg("--clients", 4);
@@ -58,6 +62,36 @@ await using var oneByOneApp = new HubApp(new Dictionary<string, string?>
     ["Entities:OneStatementEdits"] = "false",
 });
 _ = oneByOneApp.Services;
+await using var otherNode = new HubApp(new Dictionary<string, string?>
+{
+    ["ConnectionStrings:Postgres"] = database.ConnectionString,
+    ["Serilog:MinimumLevel"] = "Warning",
+    ["environment"] = "Production",
+});
+_ = otherNode.Services;
+// Two more nodes that keep no rows (Entities:CachedRows=0): what alternating editors would cost without kept rows.
+var uncached = new Dictionary<string, string?>
+{
+    ["ConnectionStrings:Postgres"] = database.ConnectionString,
+    ["Serilog:MinimumLevel"] = "Warning",
+    ["environment"] = "Production",
+    ["Entities:CachedRows"] = "0",
+};
+await using var uncachedA = new HubApp(uncached);
+await using var uncachedB = new HubApp(uncached);
+_ = uncachedA.Services;
+_ = uncachedB.Services;
+
+if (only == "edits")
+{
+    // Phase 3 alone, after a warm-up round on each node.
+    await EditsAsync([oneByOneApp], "warm-locked");
+    await EditsAsync([app, otherNode], "warm-statement");
+    await EditsAsync([uncachedA, uncachedB], "warm-uncached");
+    PrintEdits(await Measured(() => EditsAsync([oneByOneApp], "locked")), await Measured(() => EditsAsync([app], "statement")),
+        await Measured(() => EditsAsync([app, otherNode], "alternating")), await Measured(() => EditsAsync([uncachedA, uncachedB], "alternating-uncached")));
+    return 0;
+}
 
 if (only == "up")
 {
@@ -150,8 +184,10 @@ var big = await DownLatencyAsync("b1m", bigChanges);
 var up = await Measured(() => UpThroughputAsync(app, "batch"));
 var upBefore = await Measured(() => UpThroughputAsync(oneByOneApp, "one"));
 var raw = await Measured(() => RawThroughputAsync(database.ConnectionString));
-var editsBefore = await Measured(() => EditsAsync(oneByOneApp, "locked"));
-var edits = await Measured(() => EditsAsync(app, "statement"));
+var editsBefore = await Measured(() => EditsAsync([oneByOneApp], "locked"));
+var edits = await Measured(() => EditsAsync([app], "statement"));
+var editsAlternating = await Measured(() => EditsAsync([app, otherNode], "alternating"));
+var editsAlternatingUncached = await Measured(() => EditsAsync([uncachedA, uncachedB], "alternating-uncached"));
 
 Console.WriteLine();
 Console.WriteLine("| sync/down, limit 500 | pages | p50 ms | p99 ms | max ms |");
@@ -170,15 +206,7 @@ foreach (var (name, run) in new[] { ("batch path (one transaction per batch)", u
 
 Console.WriteLine($"batch path = {100 * (up.Result.Events / up.Result.Seconds) / (raw.Result.Events / raw.Result.Seconds):F0} % of the raw baseline; {(up.Result.Events / up.Result.Seconds) / (upBefore.Result.Events / upBefore.Result.Seconds):F1} x the one-by-one path");
 Console.WriteLine();
-Console.WriteLine($"| API edits: {editors} editors on distinct entities of one tenant, {editSeconds} s | PATCHes | PATCH/s | p50 ms | p99 ms | bench process cores | machine busy % |");
-Console.WriteLine("|---|---|---|---|---|---|---|");
-foreach (var (name, run) in new[] { ("row-locking transaction (Entities:OneStatementEdits=false, before)", editsBefore), ("one conditional statement (after)", edits) })
-{
-    var r = run.Result;
-    Console.WriteLine($"| {name} | {r.Count:N0} | {r.Count / r.Seconds:F0} | {r.P50:F1} | {r.P99:F1} | {run.Cores:F2} | {run.Busy:F0} |");
-}
-
-Console.WriteLine($"one statement = {(edits.Result.Count / edits.Result.Seconds) / (editsBefore.Result.Count / editsBefore.Result.Seconds):F2} x the PATCH/s of the row-locking transaction");
+PrintEdits(editsBefore, edits, editsAlternating, editsAlternatingUncached);
 
 await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
 {
@@ -203,6 +231,8 @@ await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new
     client = clientJson,
     edits = new { editors, edits.Result.Count, edits.Result.Seconds, perSecond = edits.Result.Count / edits.Result.Seconds, edits.Result.P50, edits.Result.P99, edits.Cores, edits.Busy },
     editsBefore = new { editors, editsBefore.Result.Count, editsBefore.Result.Seconds, perSecond = editsBefore.Result.Count / editsBefore.Result.Seconds, editsBefore.Result.P50, editsBefore.Result.P99, editsBefore.Cores, editsBefore.Busy },
+    editsAlternating = EditJson(editsAlternating),
+    editsAlternatingUncached = EditJson(editsAlternatingUncached),
 }, new JsonSerializerOptions { WriteIndented = true }));
 Console.WriteLine($"JSON: {file}");
 return 0;
@@ -354,9 +384,30 @@ async Task<UpRun> RawThroughputAsync(string connectionString)
     return new UpRun(clients * batches * 100, total.Elapsed.TotalSeconds, P(batchTimes, 50), P(batchTimes, 99));
 }
 
-// Editors PATCH their own entity (its version chain) as fast as they get answers, all at once.
-async Task<(int Count, double Seconds, double P50, double P99)> EditsAsync(HubApp node, string label)
+object EditJson((EditRun Result, double Cores, double Busy) run) =>
+    new { editors, run.Result.Count, run.Result.Seconds, perSecond = run.Result.Count / run.Result.Seconds, run.Result.P50, run.Result.P99, run.Cores, run.Busy };
+
+void PrintEdits((EditRun Result, double Cores, double Busy) locked, (EditRun Result, double Cores, double Busy) statement, (EditRun Result, double Cores, double Busy) alternating,
+    (EditRun Result, double Cores, double Busy) alternatingUncached)
 {
+    Console.WriteLine($"| API edits: {editors} editors on distinct entities of one tenant, {editSeconds} s | PATCHes | PATCH/s | p50 ms | p99 ms | bench process cores | machine busy % |");
+    Console.WriteLine("|---|---|---|---|---|---|---|");
+    foreach (var (name, run) in new[] { ("row-locking transaction (Entities:OneStatementEdits=false, before)", locked), ("one conditional statement (after)", statement), ("one statement, each editor alternating between two nodes", alternating), ("the same, nodes keeping no rows (Entities:CachedRows=0)", alternatingUncached) })
+    {
+        var r = run.Result;
+        Console.WriteLine($"| {name} | {r.Count:N0} | {r.Count / r.Seconds:F0} | {r.P50:F1} | {r.P99:F1} | {run.Cores:F2} | {run.Busy:F0} |");
+    }
+
+    Console.WriteLine($"one statement = {(statement.Result.Count / statement.Result.Seconds) / (locked.Result.Count / locked.Result.Seconds):F2} x the PATCH/s of the row-locking transaction; " +
+                      $"alternating nodes = {(alternating.Result.Count / alternating.Result.Seconds) / (statement.Result.Count / statement.Result.Seconds):F2} x one node's PATCH/s, " +
+                      $"{(alternating.Result.Count / alternating.Result.Seconds) / (alternatingUncached.Result.Count / alternatingUncached.Result.Seconds):F2} x alternating nodes that keep no rows");
+}
+
+// Editors PATCH their own entity (its version chain) as fast as they get answers, all at once; with several nodes,
+// each editor sends its n-th PATCH to node n mod count.
+async Task<EditRun> EditsAsync(HubApp[] nodes, string label)
+{
+    var node = nodes[0];
     using var setup = Client("demo", "bench-editor-setup", node);
     for (var e = 0; e < editors; e++)
     {
@@ -370,11 +421,11 @@ async Task<(int Count, double Seconds, double P50, double P99)> EditsAsync(HubAp
     var stopAt = DateTime.UtcNow.AddSeconds(editSeconds);
     await Task.WhenAll(Enumerable.Range(0, editors).Select(async e =>
     {
-        using var http = Client("demo", $"bench-editor-{e}", node);
+        var https = nodes.Select(n => Client("demo", $"bench-editor-{e}", n)).ToArray();
         for (long version = 1, n = 0; DateTime.UtcNow < stopAt; n++)
         {
             var started = Stopwatch.GetTimestamp();
-            using var response = await http.PatchAsync($"/api/tenants/demo/entities/team/edit-{label}-{e}", new StringContent(
+            using var response = await https[n % https.Length].PatchAsync($"/api/tenants/demo/entities/team/edit-{label}-{e}", new StringContent(
                 new JsonObject { ["baseVersion"] = version, ["fields"] = new JsonObject { ["bio"] = $"edit {n}" } }.ToJsonString(), Encoding.UTF8, "application/json"));
             response.EnsureSuccessStatusCode();
             version = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["entity"]!["version"]!.GetValue<long>();
@@ -383,8 +434,13 @@ async Task<(int Count, double Seconds, double P50, double P99)> EditsAsync(HubAp
                 times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         }
+
+        foreach (var http in https)
+        {
+            http.Dispose();
+        }
     }));
-    return (times.Count, total.Elapsed.TotalSeconds, P(times, 50), P(times, 99));
+    return new EditRun(times.Count, total.Elapsed.TotalSeconds, P(times, 50), P(times, 99));
 }
 
 // Runs a phase and reports this process's CPU (cores) and the machine's busy share (/proc/stat) over it.
@@ -485,3 +541,5 @@ static string RepositoryRoot()
 }
 
 internal sealed record UpRun(int Events, double Seconds, double BatchP50, double BatchP99);
+
+internal sealed record EditRun(int Count, double Seconds, double P50, double P99);

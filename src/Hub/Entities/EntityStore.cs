@@ -216,7 +216,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             }
         }
 
-        return await InTenantTransactionAsync(tenant, async () => decide(await ReadAsync(tenant, type, id, locked: true, ct)), ct, beforeCommit);
+        return await InTenantTransactionAsync(tenant, type, id, decide, ct, beforeCommit);
     }
 
     /// <summary>
@@ -230,8 +230,11 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     /// A write that changes nothing is rolled back. A create that loses a race for its id to another node is decided once
     /// more: it then finds the row and answers AlreadyExists.
     /// </summary>
-    private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, Func<Task<PlannedWrite>> plan, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit = null)
+    private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, string type, string id, Func<EntityRow?, PlannedWrite> decide, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit)
     {
+        // On SQLite an edit with nothing else in its transaction is plain statements on the writer thread (no EF Core
+        // query or change tracking there: the writer thread is the file's bottleneck).
+        var plainStatements = beforeCommit is null && options.Value.OneStatementEdits && db.Database.IsSqlite();
         var raced = false;
         while (true)
         {
@@ -289,14 +292,24 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             try
             {
-                var planned = await plan();
+                var connection = db.Database.GetDbConnection();
+                var row = plainStatements
+                    ? await ReadPlainAsync(connection, tx.GetDbTransaction())
+                    : await ReadAsync(tenant, type, id, locked: true, ct);
+
+                var planned = decide(row);
                 if (planned.Change is null)
                 {
                     await tx.RollbackAsync(ct);
                     return planned.Outcome;
                 }
 
-                if (planned.Created is { } created)
+                if (plainStatements)
+                {
+                    // The row was read under SQLite's write lock, held since: a create's id is still free.
+                    await SqliteEntityStatements.WriteAsync(connection, tx.GetDbTransaction(), planned.Created ?? row!, planned.Created is not null, ct);
+                }
+                else if (planned.Created is { } created)
                 {
                     // A create's row is its lock: it is inserted before the counter is taken, as in the batch path
                     // (rows first, then the counter), so no two writers ever take the two in opposite orders.
@@ -315,14 +328,22 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
                 var seq = await TenantSequence.NextAsync(db, tx, tenant, ct);
                 var outcome = planned.Outcome with { Seq = seq };
                 var change = planned.Change(seq);
-                db.Changes.Add(change);
-                if (beforeCommit is not null)
+                if (plainStatements)
                 {
-                    await beforeCommit(outcome);
+                    await SqliteEntityStatements.InsertChangeAsync(connection, tx.GetDbTransaction(), change, ct);
+                }
+                else
+                {
+                    db.Changes.Add(change);
+                    if (beforeCommit is not null)
+                    {
+                        await beforeCommit(outcome);
+                    }
+
+                    // An update's or delete's row (locked since it was read) goes with the change-log row in one round trip.
+                    await db.SaveChangesAsync(ct);
                 }
 
-                // An update's or delete's row (locked since it was read) goes with the change-log row in one round trip.
-                await db.SaveChangesAsync(ct);
                 using (var commit = tracing.Start("entity.commit", tenant))
                 {
                     commit?.SetTag("rs.seq", seq);
@@ -338,6 +359,12 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             {
                 db.ChangeTracker.Clear();
             }
+        }
+
+        async Task<EntityRow?> ReadPlainAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx)
+        {
+            using var span = tracing.Start("entity.read", tenant);
+            return await SqliteEntityStatements.ReadAsync(connection, tx, tenant, type, id, ct);
         }
     }
 

@@ -5,8 +5,9 @@ public sealed class EntityWriteOptions
 {
     /// <summary>
     /// true: on PostgreSQL an edit without receipts is one statement conditional on the version it was decided on
-    /// (<see cref="EntityStatement"/>). false: every edit is a row-locking transaction, as before issue 17's latency
-    /// work. Kept for the sync benchmark's before/after; not for production.
+    /// (<see cref="EntityStatement"/>); on SQLite it is plain statements on the writer thread
+    /// (<see cref="SqliteEntityStatements"/>). false: every edit is a transaction through EF Core (row-locking on
+    /// PostgreSQL), as before issue 17's latency work. Kept for the benchmarks' before/after; not for production.
     /// </summary>
     public bool OneStatementEdits { get; set; } = true;
 

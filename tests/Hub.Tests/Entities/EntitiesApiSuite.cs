@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
@@ -511,6 +512,59 @@ public abstract class EntitiesApiSuite : BackendSuite
 public sealed class SqliteEntitiesApiTests : EntitiesApiSuite
 {
     protected override Backend Backend => Backend.Sqlite;
+
+    /// <summary>
+    /// SQLite edits are plain statements (SqliteEntityStatements), the sync batch path and the admin go through EF
+    /// Core: both must store the same values the same way (types, timestamp text), or EF Core misreads or misorders
+    /// the rows of the other. Same edits through both paths on one file, stored columns compared.
+    /// </summary>
+    [Fact]
+    public async Task Plain_statement_edits_store_rows_and_changes_exactly_as_EF_Core_does()
+    {
+        var plain = Start();
+        var ef = Start(new() { ["Entities:OneStatementEdits"] = "false" });
+        foreach (var (app, id) in new[] { (plain, "row-written"), (ef, "row-written-ef") })
+        {
+            using var client = Client(app);
+            await CreateMemberAsync(client, id, extra: "\"order\":3");
+            Assert.Equal(HttpStatusCode.OK, (await PatchAsync(client, $"/api/tenants/demo/entities/team/{id}", 1, """{"role":"Lead","bio":null}""")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/tenants/demo/entities/team/{id}")).StatusCode);
+        }
+
+        await using var scope = plain.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RealtimeSync.Hub.Infrastructure.Persistence.RealtimeSyncDb>();
+        var entities = await StoredAsync(db, "SELECT * FROM entities WHERE tenant_id = 'demo' AND id = $id", "row-written");
+        var changes = await StoredAsync(db, "SELECT * FROM changes WHERE tenant_id = 'demo' AND entity_id = $id ORDER BY seq", "row-written");
+        Assert.Equal(await StoredAsync(db, "SELECT * FROM entities WHERE tenant_id = 'demo' AND id = $id", "row-written-ef"), entities);
+        Assert.Equal(await StoredAsync(db, "SELECT * FROM changes WHERE tenant_id = 'demo' AND entity_id = $id ORDER BY seq", "row-written-ef"), changes);
+        Assert.Single(entities);
+        Assert.Equal(3, changes.Count);
+        Assert.Contains("deleted=integer:9", entities[0]); // 1, made 9
+
+        // Each row as "column=storage type:value", with the id made common and every run of digits (times, sequence
+        // numbers) made 9: what must match is how values are stored, not when.
+        static async Task<List<string>> StoredAsync(RealtimeSync.Hub.Infrastructure.Persistence.RealtimeSyncDb db, string sql, string id)
+        {
+            var connection = db.Database.GetDbConnection();
+            await db.Database.OpenConnectionAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = "$id";
+            parameter.Value = id;
+            command.Parameters.Add(parameter);
+            var rows = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var columns = Enumerable.Range(0, reader.FieldCount).Select(i =>
+                    $"{reader.GetName(i)}={reader.GetFieldType(i).Name switch { "Int64" => "integer", "String" => "text", "DBNull" => "null", var t => t }}:{reader.GetValue(i)}");
+                rows.Add(System.Text.RegularExpressions.Regex.Replace(string.Join(" | ", columns).Replace(id, "ID", StringComparison.Ordinal), "[0-9]+", "9"));
+            }
+
+            return rows;
+        }
+    }
 }
 
 public sealed class PostgresEntitiesApiTests : EntitiesApiSuite

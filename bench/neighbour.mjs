@@ -35,9 +35,22 @@ function burn() {
   while (performance.now() < until) { /* busy */ }
   setTimeout(burn, Math.max(0, slice / duty - slice));
 }
-burn();
 
-if (target !== null) {
+// With a target the share changes every 250 ms, so the pause must never outlast a period: a fixed 50 ms cycle of
+// duty × 50 ms busy, the rest idle (a 10 ms slice then slice / duty of pause slept 20 s at a duty of 0.0005, and the
+// neighbour stayed idle long after the machine had calmed down).
+const cycle = 50;
+function follow() {
+  const busyMs = duty * cycle;
+  const until = performance.now() + busyMs;
+  while (performance.now() < until) { /* busy */ }
+  setTimeout(follow, Math.max(0, cycle - busyMs));
+}
+
+if (target === null) {
+  burn();
+} else {
+  follow();
   // user nice system idle iowait irq softirq steal: busy = all but idle, iowait and steal.
   const ticks = () => {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
@@ -228,7 +229,9 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
     /// the sequence: that insert is its lock). The committed change goes to the feed in memory. The counter row is
     /// held only for that last step, which keeps sequence numbers committing in order (see <see cref="TenantSequence"/>).
     /// A write that changes nothing is rolled back. A create that loses a race for its id to another node is decided once
-    /// more: it then finds the row and answers AlreadyExists.
+    /// more: it then finds the row and answers AlreadyExists. On SQLite a write without receipts reads and writes with
+    /// plain statements (<see cref="SqliteEntityStatements"/>) instead of EF Core, under SQLite's write lock from the
+    /// transaction's start.
     /// </summary>
     private async Task<WriteOutcome> InTenantTransactionAsync(string tenant, string type, string id, Func<EntityRow?, PlannedWrite> decide, CancellationToken ct, Func<WriteOutcome, Task>? beforeCommit)
     {
@@ -361,7 +364,7 @@ public sealed class EntityStore(RealtimeSyncDb db, TimeProvider clock, EntityCha
             }
         }
 
-        async Task<EntityRow?> ReadPlainAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx)
+        async Task<EntityRow?> ReadPlainAsync(DbConnection connection, DbTransaction tx)
         {
             using var span = tracing.Start("entity.read", tenant);
             return await SqliteEntityStatements.ReadAsync(connection, tx, tenant, type, id, ct);

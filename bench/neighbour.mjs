@@ -1,6 +1,5 @@
 // A neighbour for benchmarks that must run on a busy machine, until killed. Two ways:
-//   node bench/neighbour.mjs 0.3          burns 0.3 of one core (0 < cores <= 1), as busy slices of 10 ms spread
-//                                         over each 10 / cores ms;
+//   node bench/neighbour.mjs 0.3          burns 0.3 of one core (0 < cores <= 1): 15 ms busy in every 50 ms;
 //   node bench/neighbour.mjs --target 85  holds the whole machine near 85 % busy (/proc/stat, every 250 ms): it
 //                                         burns more while everyone else leaves the machine below the target and
 //                                         less above it, between 0 and one core. It can only add load: when the
@@ -8,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
-const slice = 10;
 let duty;
 let target = null;
 if (process.argv[2] === '--target') {
@@ -26,31 +24,19 @@ if (process.argv[2] === '--target') {
   }
 }
 
-function burn() {
-  if (duty <= 0) {
-    setTimeout(burn, 50);
-    return;
-  }
-  const until = performance.now() + slice;
-  while (performance.now() < until) { /* busy */ }
-  setTimeout(burn, Math.max(0, slice / duty - slice));
-}
-
-// With a target the share changes every 250 ms, so the pause must never outlast a period: a fixed 50 ms cycle of
-// duty × 50 ms busy, the rest idle (a 10 ms slice then slice / duty of pause slept 20 s at a duty of 0.0005, and the
-// neighbour stayed idle long after the machine had calmed down).
+// duty × 50 ms busy in every 50 ms cycle. The share can change every 250 ms (with a target), so a pause never
+// outlasts a cycle (10 ms slices with a pause of 10 / duty ms slept 20 s at a duty of 0.0005, and the neighbour
+// stayed idle long after the machine had calmed down).
 const cycle = 50;
-function follow() {
+function burn() {
   const busyMs = duty * cycle;
   const until = performance.now() + busyMs;
   while (performance.now() < until) { /* busy */ }
-  setTimeout(follow, Math.max(0, cycle - busyMs));
+  setTimeout(burn, Math.max(0, cycle - busyMs));
 }
+burn();
 
-if (target === null) {
-  burn();
-} else {
-  follow();
+if (target !== null) {
   // user nice system idle iowait irq softirq steal: busy = all but idle, iowait and steal.
   const ticks = () => {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);

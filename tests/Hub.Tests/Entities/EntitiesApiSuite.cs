@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using RealtimeSync.Hub.Entities;
 using RealtimeSync.Hub.Infrastructure.Auth;
 using RealtimeSync.Hub.Infrastructure.Hosting;
+using RealtimeSync.Hub.Infrastructure.Persistence;
 using RealtimeSync.Hub.Infrastructure.Telemetry;
 using RealtimeSync.Hub.Realtime;
 using RealtimeSync.Shared.Entities;
@@ -532,7 +533,7 @@ public sealed class SqliteEntitiesApiTests : EntitiesApiSuite
         }
 
         await using var scope = plain.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RealtimeSync.Hub.Infrastructure.Persistence.RealtimeSyncDb>();
+        var db = scope.ServiceProvider.GetRequiredService<RealtimeSyncDb>();
         var entities = await StoredAsync(db, "SELECT * FROM entities WHERE tenant_id = 'demo' AND id = $id", "row-written");
         var changes = await StoredAsync(db, "SELECT * FROM changes WHERE tenant_id = 'demo' AND entity_id = $id ORDER BY seq", "row-written");
         Assert.Equal(await StoredAsync(db, "SELECT * FROM entities WHERE tenant_id = 'demo' AND id = $id", "row-written-ef"), entities);
@@ -543,7 +544,7 @@ public sealed class SqliteEntitiesApiTests : EntitiesApiSuite
 
         // Each row as "column=storage type:value", with the id made common and every run of digits (times, sequence
         // numbers) made 9: what must match is how values are stored, not when.
-        static async Task<List<string>> StoredAsync(RealtimeSync.Hub.Infrastructure.Persistence.RealtimeSyncDb db, string sql, string id)
+        static async Task<List<string>> StoredAsync(RealtimeSyncDb db, string sql, string id)
         {
             var connection = db.Database.GetDbConnection();
             await db.Database.OpenConnectionAsync();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using StackExchange.Redis;
@@ -19,7 +20,8 @@ namespace RealtimeSync.Hub.Realtime.Backplane;
 /// the groups it joined meanwhile.</item>
 /// <item>Sends never throw at the sender when Redis is unreachable: they are at most once, counted in
 /// <see cref="BackplaneStatus"/> and logged. A group change of a connection no node has fails within
-/// <c>Redis:Backplane:AckTimeoutMs</c> with a clear error (the package waits 30 s, then cancels).</item>
+/// <c>Redis:Backplane:AckTimeoutMs</c> with a clear error (the package waits 30 s, then cancels); until then
+/// the command is published again every second, since Redis may have lost it or its ack.</item>
 /// </list>
 /// </summary>
 public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<THub>, IDisposable
@@ -27,6 +29,9 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
 {
     /// <summary>How long a connect waits for the backplane to register it before serving it unregistered.</summary>
     private static readonly TimeSpan RegisterTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a group change for another node's connection waits for an ack before publishing the command again.</summary>
+    private static readonly TimeSpan AckRetryInterval = TimeSpan.FromSeconds(1);
 
     private readonly HubConnectionStore connections = new();
     private readonly ConcurrentDictionary<string, Registration> registrations = new(StringComparer.Ordinal);
@@ -211,26 +216,39 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
             }
         }
 
-        var change = add ? Inner.AddToGroupAsync(connectionId, group, ct) : Inner.RemoveFromGroupAsync(connectionId, group, ct);
+        Task Change() => add ? Inner.AddToGroupAsync(connectionId, group, ct) : Inner.RemoveFromGroupAsync(connectionId, group, ct);
         if (redis is null || connections[connectionId] is not null)
         {
-            await change;
+            await Change();
             return;
         }
 
         var what = add ? $"added to group '{group}'" : $"removed from group '{group}'";
-        try
+        var deadline = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
         {
-            await change.WaitAsync(ackTimeout, ct);
-        }
-        catch (Exception e) when (e is TimeoutException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            throw new InvalidOperationException(
-                $"Connection {connectionId} is not connected to any node: no node acknowledged that it was {what} within {ackTimeout.TotalMilliseconds:0} ms.");
-        }
-        catch (RedisException e)
-        {
-            throw new InvalidOperationException($"Connection {connectionId} is not connected to this node and Redis is unreachable, so it could not be {what}.", e);
+            var wait = ackTimeout - deadline.Elapsed;
+            var retry = wait > AckRetryInterval;
+            try
+            {
+                await Change().WaitAsync(retry ? AckRetryInterval : wait, ct);
+                return;
+            }
+            catch (TimeoutException) when (retry)
+            {
+                // Pub/sub is at most once: the command or its ack may have been published while a node was
+                // (re-)subscribing. Adds and removes are idempotent, and one node's commands arrive in order.
+                LogGroupCommandRepeated(log, connectionId, attempt);
+            }
+            catch (Exception e) when (e is TimeoutException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                throw new InvalidOperationException(
+                    $"Connection {connectionId} is not connected to any node: no node acknowledged that it was {what} within {ackTimeout.TotalMilliseconds:0} ms.");
+            }
+            catch (RedisException e)
+            {
+                throw new InvalidOperationException($"Connection {connectionId} is not connected to this node and Redis is unreachable, so it could not be {what}.", e);
+            }
         }
     }
 
@@ -314,9 +332,10 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
     }
 
     /// <summary>
-    /// The package subscribes its all / group-command / ack channels on first use, in the background: a send
-    /// to a connection nobody has waits for that and then goes to Redis. Until one went through, the backplane
-    /// does not count as connected.
+    /// Until a send to a connection nobody has went through Redis, the backplane does not count as connected.
+    /// The package starts subscribing its all / group-command / ack channels when it is created and does not
+    /// wait for that before it publishes, so a group command right after start-up may still be lost: see
+    /// <see cref="ChangeGroupAsync"/>, which publishes it again.
     /// </summary>
     private async Task WarmUpAsync()
     {
@@ -389,6 +408,9 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Removing connection {ConnectionId} from the backplane failed")]
     private static partial void LogForgetFailed(ILogger logger, Exception e, string connectionId);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Debug, Message = "No node acknowledged group command {Attempt} for connection {ConnectionId} yet; publishing it again")]
+    private static partial void LogGroupCommandRepeated(ILogger logger, string connectionId, int attempt);
 
     /// <summary>Where a connection stands with the backplane; changed under <see cref="Gate"/>.</summary>
     private sealed class Registration(HubConnectionContext connection)

@@ -176,7 +176,8 @@ public sealed class RedisOutageTests : IAsyncLifetime
     {
         // These tests are about outages, not about how fast an ack comes: the product's default ack bound (5 s), not
         // the 2 s the lifetime-manager suite uses to time an unknown connection's failure. A full test run once saw a
-        // cross-node group add before the outage miss 2 s while the previous test's nodes were shutting down.
+        // cross-node group add before the outage miss 2 s while the previous test's nodes were shutting down; CI
+        // once saw one miss 5 s before the node published lost group commands again (GroupCommandRetryTests).
         settings["Redis:Backplane:AckTimeoutMs"] = "5000";
         var app = new HubApp(settings, realServer: true);
         apps.Add(app);

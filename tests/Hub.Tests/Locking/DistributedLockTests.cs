@@ -12,6 +12,12 @@ namespace RealtimeSync.Hub.Tests.Locking;
 public sealed class DistributedLockTests : IAsyncLifetime
 {
     private const int TtlSeconds = 2;
+
+    /// <summary>
+    /// How long a first node may take to own a fresh lock: setup, not what these tests measure. Its first Redis
+    /// connect happens then, and a full parallel test run once kept it past 5 s.
+    /// </summary>
+    private static readonly TimeSpan FirstAcquisition = TimeSpan.FromSeconds(15);
     private readonly string prefix = $"lk{Guid.NewGuid():N}"[..12];
     private readonly List<LockNode> nodes = [];
 
@@ -97,7 +103,7 @@ public sealed class DistributedLockTests : IAsyncLifetime
     {
         var job = new RecordingJob("handover");
         var a = Start("node-a", job);
-        await WaitAsync(() => a.Runner.IsOwner, TimeSpan.FromSeconds(5), "A owns the job");
+        await WaitAsync(() => a.Runner.IsOwner, FirstAcquisition, "A owns the job");
         var b = Start("node-b", job);
         await Task.Delay(1000);
         Assert.False(b.Runner.IsOwner);
@@ -196,7 +202,7 @@ public sealed class DistributedLockTests : IAsyncLifetime
         await using var redis = await PrivateRedis.StartAsync();
         var job = new RecordingJob("long", passDuration: TimeSpan.FromMinutes(5));
         var a = Start("node-a", job, redis.Configuration);
-        await WaitAsync(() => job.Started > 0, TimeSpan.FromSeconds(5), "the pass starts");
+        await WaitAsync(() => job.Started > 0, FirstAcquisition, "the pass starts");
 
         var stopped = Stopwatch.StartNew();
         redis.Stop();

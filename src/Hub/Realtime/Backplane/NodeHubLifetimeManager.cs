@@ -224,14 +224,15 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
         }
 
         var what = add ? $"added to group '{group}'" : $"removed from group '{group}'";
-        var deadline = Stopwatch.StartNew();
+        var elapsed = Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
-            var wait = ackTimeout - deadline.Elapsed;
-            var retry = wait > AckRetryInterval;
+            // The last attempt waits out what is left: at least one interval, so timers firing early never add one.
+            var left = ackTimeout - elapsed.Elapsed;
+            var retry = left >= 2 * AckRetryInterval;
             try
             {
-                await Change().WaitAsync(retry ? AckRetryInterval : wait, ct);
+                await Change().WaitAsync(retry ? AckRetryInterval : left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
                 return;
             }
             catch (TimeoutException) when (retry)

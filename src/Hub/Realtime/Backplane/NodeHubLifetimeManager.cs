@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
 using StackExchange.Redis;
 
@@ -230,9 +230,10 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
             // The last attempt waits out what is left: at least one interval, so timers firing early never add one.
             var left = ackTimeout - elapsed.Elapsed;
             var retry = left >= 2 * AckRetryInterval;
+            var wait = retry ? AckRetryInterval : left;
             try
             {
-                await Change().WaitAsync(retry ? AckRetryInterval : left > TimeSpan.Zero ? left : TimeSpan.Zero, ct);
+                await Change().WaitAsync(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, ct);
                 return;
             }
             catch (TimeoutException) when (retry)

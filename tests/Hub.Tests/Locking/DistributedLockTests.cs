@@ -18,6 +18,7 @@ public sealed class DistributedLockTests : IAsyncLifetime
     /// connect happens then, and a full parallel test run once kept it past 5 s.
     /// </summary>
     private static readonly TimeSpan FirstAcquisition = TimeSpan.FromSeconds(15);
+
     private readonly string prefix = $"lk{Guid.NewGuid():N}"[..12];
     private readonly List<LockNode> nodes = [];
 

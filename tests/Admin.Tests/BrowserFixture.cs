@@ -68,7 +68,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.FillAsync("#username", userName);
         await page.FillAsync("#password", HubApp.AdminPassword);
         await page.ClickAsync("[data-testid=sign-in]");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == path);
+        await page.WaitForPathAsync(path);
         await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
         if (path.StartsWith("/entities/", StringComparison.Ordinal))
         {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using RealtimeSync.Testing;
 
@@ -31,4 +32,15 @@ internal static class Chromium
         page.PageError += (_, error) => errors.Add(error);
         return (context, page, errors);
     }
+
+    /// <summary>
+    /// Waits until the page's URL has the path <paramref name="path"/> (any query or fragment), however it got there.
+    /// Not <c>WaitForURLAsync</c>: it checks the URL, then subscribes to navigations, and loses one that lands in
+    /// between (microsoft/playwright-dotnet#3364), as a Blazor navigation right after a click does under load.
+    /// This assertion polls the page's URL in the driver until it matches.
+    /// </summary>
+    public static Task WaitForPathAsync(this IPage page, string path) =>
+        Assertions.Expect(page).ToHaveURLAsync(
+            new Regex("^[a-z]+://[^/?#]+" + Regex.Escape(path) + "([?#].*)?$"),
+            new PageAssertionsToHaveURLOptions { Timeout = 15_000 });
 }

@@ -46,7 +46,7 @@ public sealed class ConfigPageTests(BrowserFixture fixture) : IClassFixture<Brow
         Assert.Equal(0, await page.Locator("[data-testid=nav] a", new() { HasText = "Configuration" }).CountAsync());
 
         await page.GotoAsync("/config");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/login");
+        await page.WaitForPathAsync("/login");
         Assert.Equal(0, await page.Locator("[data-testid=config-grid]").CountAsync());
     }
 
@@ -63,7 +63,7 @@ public sealed class ConfigPageTests(BrowserFixture fixture) : IClassFixture<Brow
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", HubApp.AdminPassword);
         await page.ClickAsync("[data-testid=sign-in]");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await page.WaitForPathAsync("/");
 
         var banner = page.Locator("[data-testid=config-banner]");
         await banner.WaitForAsync();

@@ -92,7 +92,7 @@ public sealed class DocumentsPageFixture : IAsyncLifetime
         await page.FillAsync("#username", userName);
         await page.FillAsync("#password", HubApp.AdminPassword);
         await page.ClickAsync("[data-testid=sign-in]");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == path);
+        await page.WaitForPathAsync(path);
         await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
         await page.WaitForSelectorAsync("[data-live=true]");
         return (context, page, errors);

@@ -43,7 +43,7 @@ public sealed class DownloadedHtmlTests
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", HubApp.AdminPassword);
         await page.ClickAsync("[data-testid=sign-in]");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await page.WaitForPathAsync("/");
 
         foreach (var url in new[] { new Uri(app.Address, link).ToString(), $"/backoffice/documents/{id}/versions/1/content" })
         {

@@ -168,7 +168,7 @@ public sealed class LiveEditingTests(BrowserFixture fixture) : IClassFixture<Bro
         await page.WaitForSelectorAsync("[data-testid=save-status][data-state=saved]");
 
         await page.Locator("[data-testid=nav] a", new() { HasText = "Dashboard" }).ClickAsync();
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/");
+        await page.WaitForPathAsync("/");
         Assert.Empty(errors);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using RealtimeSync.Testing;
 
@@ -9,7 +8,7 @@ public sealed class SignInAndDashboardTests(BrowserFixture fixture) : IClassFixt
     private static async Task SignInAsync(IPage page, string password)
     {
         await page.GotoAsync("/");
-        await page.WaitForURLAsync(new Regex("/login"));
+        await page.WaitForPathAsync("/login");
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", password);
         await page.ClickAsync("[data-testid=sign-in]");
@@ -23,7 +22,7 @@ public sealed class SignInAndDashboardTests(BrowserFixture fixture) : IClassFixt
 
         await SignInAsync(page, HubApp.AdminPassword);
 
-        await page.WaitForURLAsync(new Regex("/$"));
+        await page.WaitForPathAsync("/");
         await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
         Assert.Equal(fixture.NodeId, await page.InnerTextAsync("[data-testid=node-id]"));
         Assert.Equal("production", await page.InnerTextAsync("[data-testid=node-mode]"));
@@ -44,7 +43,7 @@ public sealed class SignInAndDashboardTests(BrowserFixture fixture) : IClassFixt
         var (context, page, errors) = await fixture.NewPageAsync();
         await using var _ = context;
         await SignInAsync(page, HubApp.AdminPassword);
-        await page.WaitForURLAsync(new Regex("/$"));
+        await page.WaitForPathAsync("/");
 
         var first = await page.InnerTextAsync("[data-testid=checked-at]");
         // The page refreshes itself every 5 s without a reload; only a live circuit can change this text.
@@ -69,7 +68,7 @@ public sealed class SignInAndDashboardTests(BrowserFixture fixture) : IClassFixt
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "rs.admin");
 
         await page.GotoAsync("/");
-        await page.WaitForURLAsync(new Regex("/login"));
+        await page.WaitForPathAsync("/login");
     }
 
     [Fact]
@@ -82,9 +81,9 @@ public sealed class SignInAndDashboardTests(BrowserFixture fixture) : IClassFixt
 
         await page.ClickAsync("[data-testid=logout]");
 
-        await page.WaitForURLAsync(new Regex("/login"));
+        await page.WaitForPathAsync("/login");
         await page.GotoAsync("/");
-        await page.WaitForURLAsync(new Regex("/login"));
+        await page.WaitForPathAsync("/login");
         Assert.DoesNotContain(await context.CookiesAsync(), c => c.Name == "rs.admin");
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
 namespace RealtimeSync.Admin.Tests.SiteKeys;
@@ -97,7 +96,7 @@ public sealed class SiteKeysPageTests(BrowserFixture fixture) : IClassFixture<Br
 
         await page.GotoAsync("/site-keys");
 
-        await page.WaitForURLAsync(new Regex("/login"));
+        await page.WaitForPathAsync("/login");
         Assert.Equal(0, await page.Locator("[data-testid=site-keys]").CountAsync());
         Assert.Equal(0, await page.Locator("[data-testid=create-key]").CountAsync());
     }

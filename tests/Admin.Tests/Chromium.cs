@@ -7,6 +7,11 @@ namespace RealtimeSync.Admin.Tests;
 /// <summary>Debian's Chromium driven by Playwright (Playwright's own browser download is never used), and pages on it.</summary>
 internal static class Chromium
 {
+    // Every test reaches a page through this class first. Web-first assertions then wait as long as the pages' other
+    // waits (SetDefaultTimeout below), not Playwright's 5 s: they check an eventual state, and a shared 2-core machine
+    // running the whole suite can take longer. Bounds a test is about are given where they are checked.
+    static Chromium() => Assertions.SetDefaultExpectTimeout(15_000);
+
     public static Task<IBrowser> LaunchAsync(IPlaywright playwright, params string[] extraArgs) =>
         playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

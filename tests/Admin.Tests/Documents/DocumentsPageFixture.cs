@@ -98,6 +98,19 @@ public sealed class DocumentsPageFixture : IAsyncLifetime
         return (context, page, errors);
     }
 
+    /// <summary>
+    /// Chooses <paramref name="file"/> in the page's upload input, once Blazor's InputFile has attached its listener.
+    /// A change event before that is dropped without a trace, and <c>data-live</c> can show before it: InputFile
+    /// attaches in its own after-render step. Waits for <c>_blazorInputFileNextFileId</c>, the marker InputFile's
+    /// script sets when it attaches. It is internal to ASP.NET Core, so if a version drops it this wait times out
+    /// loudly; it never passes by mistake.
+    /// </summary>
+    public static async Task ChooseFileAsync(IPage page, FilePayload file)
+    {
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-testid=upload]')?._blazorInputFileNextFileId !== undefined");
+        await page.SetInputFilesAsync("[data-testid=upload]", file);
+    }
+
     /// <summary>Uploads through the API (as an editor); returns the document id.</summary>
     public async Task<string> UploadAsync(byte[] bytes, string filename)
     {

@@ -28,7 +28,7 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
         var bytes = RandomNumberGenerator.GetBytes(40_000);
         var name = UniqueName();
 
-        await page.SetInputFilesAsync("[data-testid=upload]", new FilePayload { Name = name, MimeType = "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Buffer = bytes });
+        await DocumentsPageFixture.ChooseFileAsync(page, new FilePayload { Name = name, MimeType = "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Buffer = bytes });
 
         var link = page.Locator($"[data-filename='{name}']");
         await Assertions.Expect(link).ToBeVisibleAsync();
@@ -60,7 +60,7 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
         await using var _1 = context;
         var name = UniqueName();
 
-        await page.SetInputFilesAsync("[data-testid=upload]", new FilePayload { Name = name, MimeType = "application/octet-stream", Buffer = new byte[DocumentsPageFixture.MaxUploadBytes + 1] });
+        await DocumentsPageFixture.ChooseFileAsync(page, new FilePayload { Name = name, MimeType = "application/octet-stream", Buffer = new byte[DocumentsPageFixture.MaxUploadBytes + 1] });
 
         await Assertions.Expect(page.Locator("[data-testid=upload-error]")).ToContainTextAsync($"{DocumentsPageFixture.MaxUploadBytes} bytes");
         var listed = (await fixture.Api.GetFromJsonAsync<JsonArray>("/api/tenants/demo/documents"))!;
@@ -68,7 +68,7 @@ public sealed class DocumentsPageTests(DocumentsPageFixture fixture) : IClassFix
         Assert.Equal(0, await page.Locator($"[data-filename='{name}']").CountAsync());
 
         var empty = UniqueName();
-        await page.SetInputFilesAsync("[data-testid=upload]", new FilePayload { Name = empty, MimeType = "application/octet-stream", Buffer = [] });
+        await DocumentsPageFixture.ChooseFileAsync(page, new FilePayload { Name = empty, MimeType = "application/octet-stream", Buffer = [] });
         await Assertions.Expect(page.Locator("[data-testid=upload-error]")).ToContainTextAsync("is empty");
         listed = (await fixture.Api.GetFromJsonAsync<JsonArray>("/api/tenants/demo/documents"))!;
         Assert.DoesNotContain(listed, d => d!["filename"]!.GetValue<string>() == empty);

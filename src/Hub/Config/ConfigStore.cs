@@ -148,7 +148,7 @@ public sealed partial class ConfigStore
             Publish();
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (RedisFailure.IsOutage(e) || e is InvalidOperationException)
         {
             var before = state;
             if (!before.Degraded)
@@ -216,7 +216,7 @@ public sealed partial class ConfigStore
             {
                 return await redis.HistoryAsync(limit);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (RedisFailure.IsOutage(e))
             {
                 return [];
             }
@@ -238,7 +238,7 @@ public sealed partial class ConfigStore
             {
                 stored = (await redis.ReadAsync()).Values;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (RedisFailure.IsOutage(e))
             {
                 return [("*", $"Redis unreachable: {e.Message}")];
             }
@@ -334,7 +334,7 @@ public sealed partial class ConfigStore
             await RefreshAsync(force: true);
             return new(ConfigWriteOutcome.Written, version);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.IsOutage(e))
         {
             await RefreshAsync(); // marks the store degraded
             return Unavailable();

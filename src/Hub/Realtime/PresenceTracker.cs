@@ -63,7 +63,7 @@ public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisCon
                     .OrderBy(m => m.Since)
                     .ToList();
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (RedisFailure.IsOutage(e))
             {
                 LogUnavailable(log, e, channel); // fall back to what this node holds
             }
@@ -142,7 +142,7 @@ public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisCon
             await db.KeyExpireAsync(Key(channel), Ttl * 4);
             await db.SetAddAsync(IndexKey, channel);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.IsOutage(e))
         {
             LogUnavailable(log, e, channel);
         }
@@ -159,7 +159,7 @@ public sealed partial class PresenceTracker(ChannelPublisher publisher, RedisCon
         {
             await redis.Multiplexer.GetDatabase().HashDeleteAsync(Key(channel), memberId);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.IsOutage(e))
         {
             LogUnavailable(log, e, channel); // the entry expires on its own
         }

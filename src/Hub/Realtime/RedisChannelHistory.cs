@@ -200,7 +200,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                 Remember(publication, source);
                 return new Appended(publication, DeliveredByHistory: true);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+            catch (Exception e) when (RedisFailure.IsOutage(e) || e is InvalidOperationException)
             {
                 Interlocked.Increment(ref appendErrors);
                 LogOutage(log, e, channel);
@@ -221,7 +221,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
             var reply = await redis.Multiplexer.GetDatabase().ScriptEvaluateAsync(ReadScript, Keys(channel), args);
             result = (RedisResult[])reply!;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (RedisFailure.IsOutage(e) || e is InvalidOperationException)
         {
             LogOutage(log, e, channel);
             return ReadLocally(channel, since);
@@ -334,7 +334,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                 .OnMessage(message => { incoming.Writer.TryWrite(new Incoming((string)message.Message!, null)); });
             subscribed = true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.IsOutage(e))
         {
             LogOutage(log, e, PubsChannel);
         }
@@ -440,7 +440,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
                 }
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (RedisFailure.IsOutage(e) || e is InvalidOperationException)
         {
             // Still unreachable; the loop tries again.
         }
@@ -483,7 +483,7 @@ public sealed partial class RedisChannelHistory : IChannelHistory, IHostedServic
             {
                 LogBadMessage(log, e);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (RedisFailure.IsOutage(e))
             {
                 LogOutage(log, e, "catch-up");
             }

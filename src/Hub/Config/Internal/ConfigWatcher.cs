@@ -1,3 +1,4 @@
+using RealtimeSync.Hub.Infrastructure.Redis;
 using StackExchange.Redis;
 
 namespace RealtimeSync.Hub.Config.Internal;
@@ -56,7 +57,7 @@ internal sealed class ConfigWatcher(ConfigStore store, IConfiguration configurat
             await subscriber.SubscribeAsync(channel, OnChanged).WaitAsync(ConfigRedis.Timeout);
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.IsOutage(e))
         {
             ConfigLog.SubscribeFailed(log, e);
             return false;

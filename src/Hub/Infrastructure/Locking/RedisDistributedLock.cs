@@ -127,7 +127,7 @@ public sealed partial class RedisDistributedLock(RedisConnection redis, IConfigu
             {
                 await owner.connection.Multiplexer.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [key], [token]).WaitAsync(CommandTimeout);
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            catch (Exception e) when (RedisFailure.IsOutage(e) || e is ObjectDisposedException)
             {
                 // The key expires on its own after the TTL.
             }

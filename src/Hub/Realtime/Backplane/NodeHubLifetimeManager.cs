@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
+using RealtimeSync.Hub.Infrastructure.Redis;
 using StackExchange.Redis;
 
 namespace RealtimeSync.Hub.Realtime.Backplane;
@@ -269,7 +270,7 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
             status.CountPublished();
             Volatile.Write(ref publishFailing, 0);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.IsOutage(e))
         {
             status.CountPublishError();
             if (Interlocked.Exchange(ref publishFailing, 1) == 0)
@@ -310,7 +311,7 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
             registration.PendingGroups = null;
             registration.Registered = true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (RedisFailure.IsOutage(e) || e is InvalidOperationException)
         {
             LogRegisterFailed(log, e, registration.Connection.ConnectionId);
         }
@@ -326,7 +327,7 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
         {
             await Inner.OnDisconnectedAsync(connection).WaitAsync(RegisterTimeout);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException or NullReferenceException)
+        catch (Exception e) when (RedisFailure.IsOutage(e) || e is InvalidOperationException or NullReferenceException)
         {
             // Nothing registered, or Redis unreachable: its subscriptions go with the Redis connection anyway.
             LogForgetFailed(log, e, connection.ConnectionId);
@@ -351,7 +352,7 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
                 UpdateState();
                 return;
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
+            catch (Exception e) when (RedisFailure.IsOutage(e) || e is OperationCanceledException)
             {
                 await Task.Delay(250, CancellationToken.None);
             }

@@ -65,7 +65,7 @@ public sealed partial class ClusterRegistry(
         {
             await redis.Multiplexer.GetDatabase().HashSetAsync(Key, snapshot.NodeId, JsonSerializer.Serialize(snapshot, JsonSerializerOptions.Web));
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.IsOutage(e))
         {
             LogReportFailed(log, e);
         }
@@ -93,7 +93,7 @@ public sealed partial class ClusterRegistry(
                     }
                 }
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (RedisFailure.IsOutage(e))
             {
                 LogReportFailed(log, e); // show what was last known
             }

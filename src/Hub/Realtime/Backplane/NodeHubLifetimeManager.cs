@@ -248,7 +248,7 @@ public sealed partial class NodeHubLifetimeManager<THub> : HubLifetimeManager<TH
                 throw new InvalidOperationException(
                     $"Connection {connectionId} is not connected to any node: no node acknowledged that it was {what} within {ackTimeout.TotalMilliseconds:0} ms.");
             }
-            catch (RedisException e)
+            catch (Exception e) when (RedisFailure.IsOutage(e) && e is not TimeoutException)
             {
                 throw new InvalidOperationException($"Connection {connectionId} is not connected to this node and Redis is unreachable, so it could not be {what}.", e);
             }

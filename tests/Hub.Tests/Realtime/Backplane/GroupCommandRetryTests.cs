@@ -60,8 +60,24 @@ public sealed class GroupCommandRetryTests : IAsyncLifetime
         Assert.Equal(2, inner.Commands.Count);
     }
 
-    /// <summary>SignalR's in-process manager whose first <c>lose</c> group commands for unknown connections are never acknowledged.</summary>
-    private sealed class LossyLifetimeManager(int lose) : DefaultHubLifetimeManager<SyncHub>(NullLogger<DefaultHubLifetimeManager<SyncHub>>.Instance)
+    [Fact]
+    public async Task A_group_command_whose_publish_fails_with_the_socket_reset_is_refused_as_Redis_unreachable()
+    {
+        // The exception a publish can end with when Redis goes away mid-write (see RedisFailureTests).
+        var inner = new LossyLifetimeManager(lose: 0, fail: new Pipelines.Sockets.Unofficial.ConnectionResetException("Connection reset by peer"));
+        using var manager = new NodeHubLifetimeManager<SyncHub>(inner, redis, new BackplaneStatus(TimeProvider.System), AckTimeout, NullLogger.Instance);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => manager.AddToGroupAsync("elsewhere", "demo/g"));
+
+        Assert.Contains("Redis is unreachable", error.Message);
+        Assert.IsType<Pipelines.Sockets.Unofficial.ConnectionResetException>(error.InnerException);
+    }
+
+    /// <summary>
+    /// SignalR's in-process manager whose first <c>lose</c> group commands for unknown connections are never
+    /// acknowledged, or whose group commands fail with <c>fail</c> when it is given.
+    /// </summary>
+    private sealed class LossyLifetimeManager(int lose, Exception? fail = null) : DefaultHubLifetimeManager<SyncHub>(NullLogger<DefaultHubLifetimeManager<SyncHub>>.Instance)
     {
         private int published;
 
@@ -80,7 +96,8 @@ public sealed class GroupCommandRetryTests : IAsyncLifetime
                 Commands.Add((add, connectionId, group));
             }
 
-            return Interlocked.Increment(ref published) <= lose ? new TaskCompletionSource().Task : Task.CompletedTask;
+            return fail is not null ? Task.FromException(fail)
+                : Interlocked.Increment(ref published) <= lose ? new TaskCompletionSource().Task : Task.CompletedTask;
         }
     }
 }

@@ -3,7 +3,6 @@ using System.Text.Json;
 using RealtimeSync.Hub.Infrastructure.Hosting;
 using RealtimeSync.Hub.Infrastructure.Redis;
 using RealtimeSync.Shared.Realtime;
-using StackExchange.Redis;
 
 namespace RealtimeSync.Hub.Realtime;
 
